@@ -1,0 +1,61 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Snix.Castore.V1;
+using Snix.Store.V1;
+using Directory = Snix.Castore.V1.Directory;
+
+namespace CastoreFs.Core.Grpc;
+
+/// <summary>
+/// The gRPC methods of the three services under one package name. One set of message classes serves
+/// both names; only the method paths differ.
+/// </summary>
+public sealed class CastoreMethods
+{
+    private static readonly CastoreMethods SnixMethods = new(ProtocolFamily.Snix);
+    private static readonly CastoreMethods TvixMethods = new(ProtocolFamily.Tvix);
+
+    private CastoreMethods(ProtocolFamily family)
+    {
+        Family = family;
+        string blob = family.CastorePackage() + ".BlobService";
+        string directory = family.CastorePackage() + ".DirectoryService";
+        string pathInfo = family.StorePackage() + ".PathInfoService";
+        BlobStat = new(MethodType.Unary, blob, "Stat", Marshal(StatBlobRequest.Parser), Marshal(StatBlobResponse.Parser));
+        BlobRead = new(MethodType.ServerStreaming, blob, "Read", Marshal(ReadBlobRequest.Parser), Marshal(BlobChunk.Parser));
+        BlobPut = new(MethodType.ClientStreaming, blob, "Put", Marshal(BlobChunk.Parser), Marshal(PutBlobResponse.Parser));
+        DirectoryGet = new(MethodType.ServerStreaming, directory, "Get", Marshal(GetDirectoryRequest.Parser), Marshal(Directory.Parser));
+        DirectoryPut = new(MethodType.ClientStreaming, directory, "Put", Marshal(Directory.Parser), Marshal(PutDirectoryResponse.Parser));
+        PathInfoGet = new(MethodType.Unary, pathInfo, "Get", Marshal(GetPathInfoRequest.Parser), Marshal(PathInfo.Parser));
+        PathInfoPut = new(MethodType.Unary, pathInfo, "Put", Marshal(PathInfo.Parser), Marshal(PathInfo.Parser));
+        PathInfoCalculateNar = new(MethodType.Unary, pathInfo, "CalculateNAR", Marshal(Node.Parser), Marshal(CalculateNARResponse.Parser));
+        PathInfoList = new(MethodType.ServerStreaming, pathInfo, "List", Marshal(ListPathInfoRequest.Parser), Marshal(PathInfo.Parser));
+    }
+
+    public ProtocolFamily Family { get; }
+
+    public Method<StatBlobRequest, StatBlobResponse> BlobStat { get; }
+
+    public Method<ReadBlobRequest, BlobChunk> BlobRead { get; }
+
+    public Method<BlobChunk, PutBlobResponse> BlobPut { get; }
+
+    public Method<GetDirectoryRequest, Directory> DirectoryGet { get; }
+
+    public Method<Directory, PutDirectoryResponse> DirectoryPut { get; }
+
+    public Method<GetPathInfoRequest, PathInfo> PathInfoGet { get; }
+
+    public Method<PathInfo, PathInfo> PathInfoPut { get; }
+
+    public Method<Node, CalculateNARResponse> PathInfoCalculateNar { get; }
+
+    public Method<ListPathInfoRequest, PathInfo> PathInfoList { get; }
+
+    public static CastoreMethods For(ProtocolFamily family) => family == ProtocolFamily.Tvix ? TvixMethods : SnixMethods;
+
+    /// <summary>Unknown fields are dropped on parse, so digests are over what castore knows (spec §2.1).</summary>
+    private static Marshaller<T> Marshal<T>(MessageParser<T> parser)
+        where T : IMessage<T> =>
+        Marshallers.Create(static m => m.ToByteArray(), parser.WithDiscardUnknownFields(true).ParseFrom);
+}

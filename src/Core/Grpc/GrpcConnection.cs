@@ -1,0 +1,149 @@
+using System.Net.Sockets;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace CastoreFs.Core.Grpc;
+
+/// <summary>
+/// One gRPC channel to a store URL (<c>grpc+unix:///path.sock</c>, <c>grpc+http(s)://host:port</c>) and the
+/// package name it speaks: snix by default, tvix with <c>?proto=tvix</c>, switched to the other once when
+/// the server answers UNIMPLEMENTED.
+/// </summary>
+public sealed class GrpcConnection : IDisposable
+{
+    private readonly object _lock = new();
+    private bool _switched;
+
+    private GrpcConnection(GrpcChannel channel, ProtocolFamily family, string display)
+    {
+        Channel = channel;
+        Invoker = channel.CreateCallInvoker();
+        Family = family;
+        Display = display;
+    }
+
+    public GrpcChannel Channel { get; }
+
+    public CallInvoker Invoker { get; }
+
+    public ProtocolFamily Family { get; private set; }
+
+    public string Display { get; }
+
+    public CastoreMethods Methods => CastoreMethods.For(Family);
+
+    public static bool IsGrpcUrl(string url) => url.StartsWith("grpc+", StringComparison.Ordinal);
+
+    public static GrpcConnection Open(string url)
+    {
+        var uri = new Uri(url);
+        var query = System.Web.HttpUtility.ParseQueryString(uri.Query);
+        var family = query["proto"] switch
+        {
+            null or "snix" => ProtocolFamily.Snix,
+            "tvix" => ProtocolFamily.Tvix,
+            var other => throw new ArgumentException($"unknown proto '{other}' in {url} (snix or tvix)"),
+        };
+        var options = new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = 256 * 1024 * 1024,
+            MaxSendMessageSize = 256 * 1024 * 1024,
+        };
+        GrpcChannel channel;
+        switch (uri.Scheme)
+        {
+            case "grpc+unix":
+                if (!string.IsNullOrEmpty(uri.Host))
+                {
+                    throw new ArgumentException($"{url}: grpc+unix takes an absolute path and no host (grpc+unix:///path.sock)");
+                }
+
+                var socketPath = Uri.UnescapeDataString(uri.AbsolutePath);
+                options.HttpHandler = new SocketsHttpHandler
+                {
+                    ConnectCallback = async (_, ct) =>
+                    {
+                        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                        try
+                        {
+                            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), ct).ConfigureAwait(false);
+                            return new NetworkStream(socket, ownsSocket: true);
+                        }
+                        catch
+                        {
+                            socket.Dispose();
+                            throw;
+                        }
+                    },
+                };
+                channel = GrpcChannel.ForAddress("http://localhost", options);
+                break;
+            case "grpc+http":
+            case "grpc+https":
+                if (uri.AbsolutePath is not ("" or "/"))
+                {
+                    throw new ArgumentException($"{url}: grpc+http(s) takes host[:port] and no path");
+                }
+
+                channel = GrpcChannel.ForAddress($"{uri.Scheme["grpc+".Length..]}://{uri.Authority}", options);
+                break;
+            default:
+                throw new ArgumentException($"not a gRPC store URL: {url}");
+        }
+
+        return new GrpcConnection(channel, family, url);
+    }
+
+    /// <summary>Runs <paramref name="call"/>; on UNIMPLEMENTED, once per connection, switches package and retries.</summary>
+    public async Task<T> CallAsync<T>(Func<CastoreMethods, Task<T>> call)
+    {
+        var methods = Methods;
+        try
+        {
+            return await call(methods).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented && TrySwitchFrom(methods.Family))
+        {
+            return await call(Methods).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Settles the package name before a client-streaming call, which cannot be replayed, by probing
+    /// with <paramref name="probe"/> (a cheap call expected to succeed or answer NOT_FOUND).
+    /// </summary>
+    public Task NegotiateAsync(Func<CastoreMethods, Task> probe) => CallAsync(async m =>
+    {
+        try
+        {
+            await probe(m).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+        }
+
+        return true;
+    });
+
+    public void Dispose() => Channel.Dispose();
+
+    private bool TrySwitchFrom(ProtocolFamily failed)
+    {
+        lock (_lock)
+        {
+            if (Family != failed)
+            {
+                return true;
+            }
+
+            if (_switched)
+            {
+                return false;
+            }
+
+            _switched = true;
+            Family = failed.Other();
+            return true;
+        }
+    }
+}

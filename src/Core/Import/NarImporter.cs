@@ -1,0 +1,95 @@
+using CastoreFs.Core.Model;
+using CastoreFs.Core.Nar;
+using CastoreFs.Core.Services;
+using CastoreFs.Core.Services.Blobs;
+using CastoreFs.Core.Services.Directories;
+using Google.Protobuf;
+using Snix.Castore.V1;
+using Directory = Snix.Castore.V1.Directory;
+using StorePath = CastoreFs.Core.Nix.StorePath;
+
+namespace CastoreFs.Core.Import;
+
+/// <summary>
+/// Imports a NAR stream as a store path named by its hash and <c>name</c>; the same PathInfo as importing
+/// the tree it holds. A truncated or malformed NAR registers nothing.
+/// </summary>
+public sealed class NarImporter(CastoreStore store, IProgress<long>? progress = null)
+{
+    private const int BufferSize = 1024 * 1024;
+
+    public async Task<ImportResult> ImportAsync(Stream nar, string name, string source, CancellationToken ct = default)
+    {
+        try
+        {
+            StorePath.ValidateName(name);
+        }
+        catch (FormatException e)
+        {
+            throw new ImportException($"--name {name}: {e.Message}");
+        }
+
+        using var hash = new NarHashingStream();
+        var input = new HashingReadStream(new BufferedStream(nar, BufferSize), hash);
+        await using var directories = store.Directories.BeginPut();
+        Node root;
+        try
+        {
+            root = await new NarReader(input).ReadAsync(new Visitor(store.Blobs, directories, progress), ct).ConfigureAwait(false);
+        }
+        catch (NarFormatException e)
+        {
+            throw new ImportException($"{source}: {e.Message}", e);
+        }
+
+        if (root.NodeCase == Node.NodeOneofCase.Directory)
+        {
+            await directories.CloseAsync(ct).ConfigureAwait(false);
+        }
+
+        var result = ImportResult.ForNar(root, name, (ulong)hash.BytesWritten, hash.Sha256());
+        await store.PathInfos.PutAsync(result.PathInfo, ct).ConfigureAwait(false);
+        return result;
+    }
+
+    private sealed class Visitor(IBlobService blobs, IDirectoryPutter directories, IProgress<long>? progress) : INarVisitor<Node>
+    {
+        private readonly byte[] _buffer = new byte[BufferSize];
+        private long _bytesDone;
+
+        public async Task<Node> RegularAsync(byte[] name, bool executable, ulong size, Stream contents, CancellationToken ct)
+        {
+            await using var blob = blobs.OpenWrite();
+            int n;
+            while ((n = await contents.ReadAsync(_buffer, ct).ConfigureAwait(false)) > 0)
+            {
+                await blob.WriteAsync(_buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                progress?.Report(_bytesDone += n);
+            }
+
+            var digest = await blob.CommitAsync(ct).ConfigureAwait(false);
+            return new Node { File = new FileNode { Name = ByteString.CopyFrom(name), Digest = digest.ToByteString(), Size = size, Executable = executable } };
+        }
+
+        public Node Symlink(byte[] name, byte[] target) =>
+            new() { Symlink = new SymlinkNode { Name = ByteString.CopyFrom(name), Target = ByteString.CopyFrom(target) } };
+
+        public async Task<Node> DirectoryAsync(byte[] name, IReadOnlyList<Node> entries, CancellationToken ct)
+        {
+            // NAR entries arrive sorted, so each list comes out sorted too.
+            var directory = new Directory();
+            foreach (var entry in entries)
+            {
+                switch (entry.NodeCase)
+                {
+                    case Node.NodeOneofCase.Directory: directory.Directories.Add(entry.Directory); break;
+                    case Node.NodeOneofCase.File: directory.Files.Add(entry.File); break;
+                    default: directory.Symlinks.Add(entry.Symlink); break;
+                }
+            }
+
+            await directories.PutAsync(directory, ct).ConfigureAwait(false);
+            return new Node { Directory = new DirectoryNode { Name = ByteString.CopyFrom(name), Digest = directory.Digest().ToByteString(), Size = directory.Size() } };
+        }
+    }
+}

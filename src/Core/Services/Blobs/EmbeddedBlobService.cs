@@ -1,0 +1,88 @@
+using CastoreFs.Core.Digests;
+
+namespace CastoreFs.Core.Services.Blobs;
+
+/// <summary>
+/// Blobs as whole files named by digest, with a chunk index in SQLite. Whole files can be handed to the
+/// kernel for passthrough reads, and seeking is a file seek. Chunks are fixed 1 MiB: the blob is stored
+/// whole, so content-defined boundaries would buy no deduplication, while fixed ones map an offset to
+/// its chunk by division.
+/// </summary>
+public sealed class EmbeddedBlobService(EmbeddedDatabase db) : IBlobService
+{
+    public const int ChunkSize = 1024 * 1024;
+
+    public EmbeddedDatabase Database => db;
+
+    /// <summary>Where the blob's file lives once written (it may not exist).</summary>
+    public string PathOf(B3Digest digest)
+    {
+        var hex = digest.ToHex();
+        return Path.Combine(db.BlobsPath, hex[..2], hex);
+    }
+
+    public async Task<IReadOnlyList<ChunkMeta>?> StatAsync(B3Digest digest, CancellationToken ct = default)
+    {
+        using var connection = db.Connect();
+        using (var exists = EmbeddedDatabase.Command(connection, "SELECT 1 FROM blobs WHERE digest = $d", ("$d", digest.Span.ToArray())))
+        {
+            if (await exists.ExecuteScalarAsync(ct).ConfigureAwait(false) is null)
+            {
+                return null;
+            }
+        }
+
+        using var query = EmbeddedDatabase.Command(connection, "SELECT digest, size FROM chunks WHERE blob = $d ORDER BY idx", ("$d", digest.Span.ToArray()));
+        using var reader = await query.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var chunks = new List<ChunkMeta>();
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            chunks.Add(new ChunkMeta(new B3Digest((byte[])reader[0]), (ulong)reader.GetInt64(1)));
+        }
+
+        return chunks;
+    }
+
+    /// <summary>Opens a blob, or one chunk of a blob when <paramref name="digest"/> names a chunk.</summary>
+    public async Task<Stream?> OpenReadAsync(B3Digest digest, CancellationToken ct = default)
+    {
+        using var connection = db.Connect();
+        using (var blob = EmbeddedDatabase.Command(connection, "SELECT 1 FROM blobs WHERE digest = $d", ("$d", digest.Span.ToArray())))
+        {
+            if (await blob.ExecuteScalarAsync(ct).ConfigureAwait(false) is not null)
+            {
+                return OpenFile(digest);
+            }
+        }
+
+        using var chunk = EmbeddedDatabase.Command(connection, "SELECT blob, offset, size FROM chunks WHERE digest = $d LIMIT 1", ("$d", digest.Span.ToArray()));
+        using var reader = await chunk.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        if (!await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        var file = OpenFile(new B3Digest((byte[])reader[0]));
+        return new WindowStream(file, reader.GetInt64(1), reader.GetInt64(2));
+    }
+
+    public IBlobWriter OpenWrite() => new EmbeddedBlobWriter(this);
+
+    private FileStream OpenFile(B3Digest digest)
+    {
+        try
+        {
+            return new FileStream(PathOf(digest), new FileStreamOptions
+            {
+                Mode = FileMode.Open,
+                Access = FileAccess.Read,
+                Share = FileShare.Read | FileShare.Delete,
+                BufferSize = 0,
+            });
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new IOException($"blob {digest.ToHex()} is indexed but its file is missing from {db.BlobsPath}", e);
+        }
+    }
+}

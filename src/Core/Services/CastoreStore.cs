@@ -1,0 +1,139 @@
+using CastoreFs.Core.Grpc;
+using CastoreFs.Core.Services.Blobs;
+using CastoreFs.Core.Services.Directories;
+using CastoreFs.Core.Services.PathInfos;
+
+namespace CastoreFs.Core.Services;
+
+/// <summary>The three services of one store, opened from tvix-store style URLs.</summary>
+public sealed class CastoreStore : IDisposable
+{
+    private readonly List<IDisposable> _owned;
+
+    private CastoreStore(IBlobService blobs, IDirectoryService directories, IPathInfoService pathInfos, List<IDisposable> owned)
+    {
+        Blobs = blobs;
+        Directories = directories;
+        PathInfos = pathInfos;
+        _owned = owned;
+    }
+
+    public IBlobService Blobs { get; }
+
+    public IDirectoryService Directories { get; }
+
+    public IPathInfoService PathInfos { get; }
+
+    /// <summary>
+    /// The embedded store users get with no flags: <c>$XDG_DATA_HOME/castorefs</c> (else
+    /// <c>~/.local/share/castorefs</c>), or <c>%LOCALAPPDATA%\castorefs</c> on Windows.
+    /// </summary>
+    public static string DefaultPath
+    {
+        get
+        {
+            if (OperatingSystem.IsWindows())
+            {
+                return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "castorefs");
+            }
+
+            var dataHome = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
+            return string.IsNullOrEmpty(dataHome)
+                ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share", "castorefs")
+                : Path.Combine(dataHome, "castorefs");
+        }
+    }
+
+    /// <summary>Where blobs fetched from remote stores are kept once verified.</summary>
+    public static string DefaultCachePath
+    {
+        get
+        {
+            if (OperatingSystem.IsWindows())
+            {
+                return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "castorefs", "cache");
+            }
+
+            var cacheHome = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+            return Path.Combine(
+                string.IsNullOrEmpty(cacheHome) ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache") : cacheHome,
+                "castorefs");
+        }
+    }
+
+    public static CastoreStore Open(string url, string? cachePath = null) => Open(url, url, url, cachePath);
+
+    /// <summary>
+    /// Opens each service from its URL: <c>memory://</c>, a folder or <c>file:///folder</c> (the embedded
+    /// store), <c>grpc+unix:///path.sock</c>, <c>grpc+http(s)://host:port</c>. URLs naming the same folder
+    /// or server share one database or connection.
+    /// </summary>
+    public static CastoreStore Open(string blobUrl, string directoryUrl, string pathInfoUrl, string? cachePath = null)
+    {
+        var owned = new List<IDisposable>();
+        var databases = new Dictionary<string, EmbeddedDatabase>(StringComparer.Ordinal);
+        var connections = new Dictionary<string, GrpcConnection>(StringComparer.Ordinal);
+        try
+        {
+            var blobs = Resolve<IBlobService>(
+                blobUrl, static () => new MemoryBlobService(), db => new EmbeddedBlobService(db),
+                c => new GrpcBlobService(c, Path.Combine(cachePath ?? DefaultCachePath, "blobs")), databases, connections, owned);
+            var directories = Resolve<IDirectoryService>(
+                directoryUrl, static () => new MemoryDirectoryService(), db => new EmbeddedDirectoryService(db),
+                c => new GrpcDirectoryService(c), databases, connections, owned);
+            var pathInfos = Resolve<IPathInfoService>(
+                pathInfoUrl, static () => new MemoryPathInfoService(), db => new EmbeddedPathInfoService(db),
+                c => new GrpcPathInfoService(c), databases, connections, owned);
+            return new CastoreStore(blobs, directories, pathInfos, owned);
+        }
+        catch
+        {
+            owned.ForEach(o => o.Dispose());
+            throw;
+        }
+    }
+
+    public void Dispose() => _owned.ForEach(o => o.Dispose());
+
+    private static T Resolve<T>(
+        string url, Func<T> memory, Func<EmbeddedDatabase, T> embedded, Func<GrpcConnection, T> grpc,
+        Dictionary<string, EmbeddedDatabase> databases, Dictionary<string, GrpcConnection> connections, List<IDisposable> owned)
+    {
+        if (url.StartsWith("memory:", StringComparison.Ordinal))
+        {
+            if (url is not ("memory://" or "memory:"))
+            {
+                throw new ArgumentException($"{url}: memory:// takes no path");
+            }
+
+            return memory();
+        }
+
+        if (GrpcConnection.IsGrpcUrl(url))
+        {
+            if (!connections.TryGetValue(url, out var connection))
+            {
+                connection = GrpcConnection.Open(url);
+                connections[url] = connection;
+                owned.Add(connection);
+            }
+
+            return grpc(connection);
+        }
+
+        string folder = url.StartsWith("file://", StringComparison.Ordinal) ? new Uri(url).LocalPath : url;
+        if (folder.Contains("://", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"unsupported store URL '{url}' (memory://, a folder, file:///folder, grpc+unix:///socket, grpc+http(s)://host:port)");
+        }
+
+        folder = Path.GetFullPath(folder);
+        if (!databases.TryGetValue(folder, out var db))
+        {
+            db = EmbeddedDatabase.Open(folder);
+            databases[folder] = db;
+        }
+
+        return embedded(db);
+    }
+}

@@ -1,0 +1,150 @@
+using System.Runtime.CompilerServices;
+using CastoreFs.Core.Digests;
+using CastoreFs.Core.Grpc;
+using CastoreFs.Core.Model;
+using Grpc.Core;
+using Snix.Castore.V1;
+using Directory = Snix.Castore.V1.Directory;
+
+namespace CastoreFs.Core.Services.Directories;
+
+/// <summary>
+/// Directories from a remote store over gRPC. Every directory received is re-hashed and must be one that
+/// was asked for or announced by a parent already received.
+/// </summary>
+public sealed class GrpcDirectoryService(GrpcConnection connection) : IDirectoryService
+{
+    public async Task<Directory?> GetAsync(B3Digest digest, CancellationToken ct = default)
+    {
+        try
+        {
+            return await connection.CallAsync(async m =>
+            {
+                using var call = connection.Invoker.AsyncServerStreamingCall(
+                    m.DirectoryGet, null, new CallOptions(cancellationToken: ct), new GetDirectoryRequest { Digest = digest.ToByteString() });
+                if (!await call.ResponseStream.MoveNext(ct).ConfigureAwait(false))
+                {
+                    return null;
+                }
+
+                var directory = call.ResponseStream.Current;
+                CheckReceived(directory, digest);
+                return directory;
+            }).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    public async IAsyncEnumerable<Directory> GetRecursiveAsync(B3Digest root, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await connection.NegotiateAsync(m => GetAsync(root, ct)).ConfigureAwait(false);
+        using var call = connection.Invoker.AsyncServerStreamingCall(
+            connection.Methods.DirectoryGet, null, new CallOptions(cancellationToken: ct), new GetDirectoryRequest { Digest = root.ToByteString(), Recursive = true });
+        var expected = new HashSet<B3Digest> { root };
+        var received = new HashSet<B3Digest>();
+        while (true)
+        {
+            try
+            {
+                if (!await call.ResponseStream.MoveNext(ct).ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && received.Count == 0)
+            {
+                yield break;
+            }
+
+            var directory = call.ResponseStream.Current;
+            var digest = directory.Digest();
+            if (!expected.Contains(digest) || !received.Add(digest))
+            {
+                throw new CastoreValidationException($"{connection.Display}: sent directory {digest.ToHex()}, which no parent announced");
+            }
+
+            directory.Validate();
+            foreach (var child in directory.Directories)
+            {
+                expected.Add(new B3Digest(child.Digest.Span));
+            }
+
+            yield return directory;
+        }
+
+        if (received.Count > 0 && received.Count != expected.Count)
+        {
+            throw new CastoreValidationException($"{connection.Display}: {expected.Count - received.Count} directories below {root.ToHex()} were not sent");
+        }
+    }
+
+    public IDirectoryPutter BeginPut() => new Putter(connection);
+
+    private void CheckReceived(Directory directory, B3Digest expected)
+    {
+        var actual = directory.Digest();
+        if (actual != expected)
+        {
+            throw new CastoreValidationException($"{connection.Display}: asked for directory {expected.ToHex()}, received {actual.ToHex()}");
+        }
+
+        directory.Validate();
+    }
+
+    /// <summary>Streams the closure to the server as it comes, validating it on this side as well.</summary>
+    private sealed class Putter(GrpcConnection connection) : IDirectoryPutter
+    {
+        private readonly ClosureValidator _validator = new();
+        private AsyncClientStreamingCall<Directory, PutDirectoryResponse>? _call;
+
+        public async ValueTask PutAsync(Directory directory, CancellationToken ct = default)
+        {
+            if (!_validator.Add(directory).IsNew)
+            {
+                return;
+            }
+
+            var call = await StartAsync(ct).ConfigureAwait(false);
+            await call.RequestStream.WriteAsync(directory, ct).ConfigureAwait(false);
+        }
+
+        public async Task<B3Digest> CloseAsync(CancellationToken ct = default)
+        {
+            var root = _validator.Finish();
+            var call = await StartAsync(ct).ConfigureAwait(false);
+            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            var response = await call.ResponseAsync.ConfigureAwait(false);
+            if (B3Digest.FromProto(response.RootDigest, "root_digest") != root)
+            {
+                throw new CastoreValidationException($"{connection.Display}: stored root {Convert.ToHexStringLower(response.RootDigest.Span)}, expected {root.ToHex()}");
+            }
+
+            return root;
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            _call?.Dispose();
+            return ValueTask.CompletedTask;
+        }
+
+        private async Task<AsyncClientStreamingCall<Directory, PutDirectoryResponse>> StartAsync(CancellationToken ct)
+        {
+            if (_call is null)
+            {
+                await connection.NegotiateAsync(async m =>
+                {
+                    using var probe = connection.Invoker.AsyncServerStreamingCall(
+                        m.DirectoryGet, null, new CallOptions(cancellationToken: ct), new GetDirectoryRequest { Digest = B3Digest.Empty.ToByteString() });
+                    await probe.ResponseStream.MoveNext(ct).ConfigureAwait(false);
+                }).ConfigureAwait(false);
+                _call = connection.Invoker.AsyncClientStreamingCall(connection.Methods.DirectoryPut, null, new CallOptions(cancellationToken: ct));
+            }
+
+            return _call;
+        }
+    }
+}

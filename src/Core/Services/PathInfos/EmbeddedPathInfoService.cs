@@ -1,0 +1,41 @@
+using System.Runtime.CompilerServices;
+using CastoreFs.Core.Model;
+using Google.Protobuf;
+using Snix.Store.V1;
+
+namespace CastoreFs.Core.Services.PathInfos;
+
+/// <summary>Path infos in the embedded store's SQLite database, listed by store path name.</summary>
+public sealed class EmbeddedPathInfoService(EmbeddedDatabase db) : IPathInfoService
+{
+    private static readonly MessageParser<PathInfo> Parser = PathInfo.Parser.WithDiscardUnknownFields(true);
+
+    public async Task<PathInfo?> GetAsync(ReadOnlyMemory<byte> storePathDigest, CancellationToken ct = default)
+    {
+        using var connection = db.Connect();
+        using var query = EmbeddedDatabase.Command(connection, "SELECT data FROM path_infos WHERE digest = $d", ("$d", storePathDigest.ToArray()));
+        return await query.ExecuteScalarAsync(ct).ConfigureAwait(false) is byte[] data ? Parser.ParseFrom(data) : null;
+    }
+
+    public async Task<PathInfo> PutAsync(PathInfo pathInfo, CancellationToken ct = default)
+    {
+        var storePath = pathInfo.Validate();
+        using var connection = db.Connect();
+        using var upsert = EmbeddedDatabase.Command(
+            connection, "INSERT OR REPLACE INTO path_infos (digest, name, data) VALUES ($d, $n, $v)",
+            ("$d", storePath.Digest.ToArray()), ("$n", storePath.Name), ("$v", pathInfo.ToByteArray()));
+        await upsert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        return pathInfo;
+    }
+
+    public async IAsyncEnumerable<PathInfo> ListAsync([EnumeratorCancellation] CancellationToken ct = default)
+    {
+        using var connection = db.Connect();
+        using var query = EmbeddedDatabase.Command(connection, "SELECT data FROM path_infos ORDER BY name, digest");
+        using var reader = await query.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            yield return Parser.ParseFrom((byte[])reader[0]);
+        }
+    }
+}
