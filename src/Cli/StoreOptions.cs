@@ -1,0 +1,37 @@
+using System.CommandLine;
+using CastoreFs.Core.Services;
+
+namespace CastoreFs.Cli;
+
+/// <summary>tvix-store's address flags, plus one <c>--store</c> that sets all three.</summary>
+internal sealed class StoreOptions
+{
+    public Option<string?> Store { get; } = new("--store")
+    {
+        Description = "Store URL for all three services: memory://, a folder or file:///folder (embedded), grpc+unix:///path.sock, grpc+http(s)://host:port. Default: the embedded store in " + CastoreStore.DefaultPath,
+        Recursive = true,
+    };
+
+    public Option<string?> BlobServiceAddr { get; } = new("--blob-service-addr") { Description = "Blob service URL (overrides --store)", Recursive = true };
+
+    public Option<string?> DirectoryServiceAddr { get; } = new("--directory-service-addr") { Description = "Directory service URL (overrides --store)", Recursive = true };
+
+    public Option<string?> PathInfoServiceAddr { get; } = new("--path-info-service-addr") { Description = "Path info service URL (overrides --store)", Recursive = true };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Store);
+        command.Options.Add(BlobServiceAddr);
+        command.Options.Add(DirectoryServiceAddr);
+        command.Options.Add(PathInfoServiceAddr);
+    }
+
+    public CastoreStore Open(ParseResult parse)
+    {
+        var store = parse.GetValue(Store) ?? CastoreStore.DefaultPath;
+        return CastoreStore.Open(
+            parse.GetValue(BlobServiceAddr) ?? store,
+            parse.GetValue(DirectoryServiceAddr) ?? store,
+            parse.GetValue(PathInfoServiceAddr) ?? store);
+    }
+}

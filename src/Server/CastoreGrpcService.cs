@@ -1,0 +1,187 @@
+using CastoreFs.Core.Digests;
+using CastoreFs.Core.Model;
+using CastoreFs.Core.Nar;
+using CastoreFs.Core.Services;
+using CastoreFs.Core.Services.Blobs;
+using Google.Protobuf;
+using Grpc.Core;
+using Snix.Castore.V1;
+using Snix.Store.V1;
+using Directory = Snix.Castore.V1.Directory;
+
+namespace CastoreFs.Server;
+
+/// <summary>
+/// The three castore/store services over any <see cref="CastoreStore"/>, under both package names.
+/// Every put is checked here: closures by the putter's validator, blobs hashed on this side, path infos
+/// validated and their root present.
+/// </summary>
+public sealed class CastoreGrpcService(CastoreStore store)
+{
+    private const int ReadMessageSize = 256 * 1024;
+
+    public Task<StatBlobResponse> StatBlob(StatBlobRequest request, ServerCallContext context) => Guard(async () =>
+    {
+        var chunks = await store.Blobs.StatAsync(Digest(request.Digest), context.CancellationToken).ConfigureAwait(false)
+            ?? throw NotFound("blob", request.Digest);
+        var response = new StatBlobResponse();
+        response.Chunks.AddRange(chunks.Select(c => new StatBlobResponse.Types.ChunkMeta { Digest = c.Digest.ToByteString(), Size = c.Size }));
+        return response;
+    });
+
+    public Task ReadBlob(ReadBlobRequest request, IServerStreamWriter<BlobChunk> responses, ServerCallContext context) => Guard(async () =>
+    {
+        await using var blob = await store.Blobs.OpenReadAsync(Digest(request.Digest), context.CancellationToken).ConfigureAwait(false)
+            ?? throw NotFound("blob", request.Digest);
+        var buffer = new byte[ReadMessageSize];
+        int n;
+        while ((n = await blob.ReadAsync(buffer, context.CancellationToken).ConfigureAwait(false)) > 0)
+        {
+            await responses.WriteAsync(new BlobChunk { Data = ByteString.CopyFrom(buffer, 0, n) }, context.CancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    });
+
+    public Task<PutBlobResponse> PutBlob(IAsyncStreamReader<BlobChunk> requests, ServerCallContext context) => Guard(async () =>
+    {
+        await using var writer = store.Blobs.OpenWrite();
+        await foreach (var chunk in requests.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
+        {
+            await writer.WriteAsync(chunk.Data.Memory, context.CancellationToken).ConfigureAwait(false);
+        }
+
+        var digest = await writer.CommitAsync(context.CancellationToken).ConfigureAwait(false);
+        return new PutBlobResponse { Digest = digest.ToByteString() };
+    });
+
+    public Task GetDirectory(GetDirectoryRequest request, IServerStreamWriter<Directory> responses, ServerCallContext context) => Guard(async () =>
+    {
+        if (request.ByWhatCase != GetDirectoryRequest.ByWhatOneofCase.Digest)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "by_what is not set"));
+        }
+
+        var digest = Digest(request.Digest);
+        if (!request.Recursive)
+        {
+            var directory = await store.Directories.GetAsync(digest, context.CancellationToken).ConfigureAwait(false)
+                ?? throw NotFound("directory", request.Digest);
+            await responses.WriteAsync(directory, context.CancellationToken).ConfigureAwait(false);
+            return true;
+        }
+
+        bool any = false;
+        await foreach (var directory in store.Directories.GetRecursiveAsync(digest, context.CancellationToken).ConfigureAwait(false))
+        {
+            any = true;
+            await responses.WriteAsync(directory, context.CancellationToken).ConfigureAwait(false);
+        }
+
+        return any ? true : throw NotFound("directory", request.Digest);
+    });
+
+    public Task<PutDirectoryResponse> PutDirectory(IAsyncStreamReader<Directory> requests, ServerCallContext context) => Guard(async () =>
+    {
+        await using var putter = store.Directories.BeginPut();
+        await foreach (var directory in requests.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
+        {
+            await putter.PutAsync(directory, context.CancellationToken).ConfigureAwait(false);
+        }
+
+        var root = await putter.CloseAsync(context.CancellationToken).ConfigureAwait(false);
+        return new PutDirectoryResponse { RootDigest = root.ToByteString() };
+    });
+
+    public Task<PathInfo> GetPathInfo(GetPathInfoRequest request, ServerCallContext context) => Guard(async () =>
+    {
+        if (request.ByWhatCase != GetPathInfoRequest.ByWhatOneofCase.ByOutputHash)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "by_what is not set"));
+        }
+
+        if (request.ByOutputHash.Length != Core.Nix.StorePath.DigestLength)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"by_output_hash must be {Core.Nix.StorePath.DigestLength} bytes"));
+        }
+
+        return await store.PathInfos.GetAsync(request.ByOutputHash.Memory, context.CancellationToken).ConfigureAwait(false)
+            ?? throw NotFound("path info", request.ByOutputHash);
+    });
+
+    public Task<PathInfo> PutPathInfo(PathInfo request, ServerCallContext context) => Guard(async () =>
+    {
+        request.Validate();
+        await RequirePresentAsync(request.Node, context.CancellationToken).ConfigureAwait(false);
+        return await store.PathInfos.PutAsync(request, context.CancellationToken).ConfigureAwait(false);
+    });
+
+    public Task<CalculateNARResponse> CalculateNar(Node request, ServerCallContext context) => Guard(async () =>
+    {
+        NodeRules.Validate(NodeRules.WithName(request, ByteString.CopyFromUtf8("x")));
+        var (size, sha256) = await new NarRenderer(store.Blobs, store.Directories).CalculateAsync(request, context.CancellationToken).ConfigureAwait(false);
+        return new CalculateNARResponse { NarSize = size, NarSha256 = ByteString.CopyFrom(sha256) };
+    });
+
+    public Task ListPathInfos(ListPathInfoRequest request, IServerStreamWriter<PathInfo> responses, ServerCallContext context) => Guard(async () =>
+    {
+        await foreach (var pathInfo in store.PathInfos.ListAsync(context.CancellationToken).ConfigureAwait(false))
+        {
+            await responses.WriteAsync(pathInfo, context.CancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    });
+
+    private async Task RequirePresentAsync(Node root, CancellationToken ct)
+    {
+        bool present = root.NodeCase switch
+        {
+            Node.NodeOneofCase.Directory => await store.Directories.GetAsync(Digest(root.Directory.Digest), ct).ConfigureAwait(false) is not null,
+            Node.NodeOneofCase.File => await store.Blobs.StatAsync(Digest(root.File.Digest), ct).ConfigureAwait(false) is not null,
+            _ => true,
+        };
+        if (!present)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, "the path info's root node is not in the store; put it first"));
+        }
+    }
+
+    private static B3Digest Digest(ByteString bytes) => B3Digest.FromProto(bytes);
+
+    private static RpcException NotFound(string what, ByteString digest) =>
+        new(new Status(StatusCode.NotFound, $"{what} {Convert.ToHexStringLower(digest.Span)} not found"));
+
+    /// <summary>Maps failures to gRPC status codes; the message says what was wrong.</summary>
+    private static async Task<T> Guard<T>(Func<Task<T>> handler)
+    {
+        try
+        {
+            return await handler().ConfigureAwait(false);
+        }
+        catch (RpcException)
+        {
+            throw;
+        }
+        catch (BlobVerificationException e)
+        {
+            throw new RpcException(new Status(StatusCode.DataLoss, e.Message));
+        }
+        catch (FormatException e)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, e.Message));
+        }
+        catch (OperationCanceledException)
+        {
+            throw new RpcException(new Status(StatusCode.Cancelled, "cancelled"));
+        }
+        catch (IOException e)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, e.Message));
+        }
+    }
+}
