@@ -4,11 +4,11 @@ using Grpc.AspNetCore.Server.Model;
 namespace CastoreFs.Server;
 
 /// <summary>Binds <see cref="CastoreGrpcService"/> to the method paths of both package names.</summary>
-internal sealed class CastoreMethodProvider : IServiceMethodProvider<CastoreGrpcService>
+internal sealed class CastoreMethodProvider(ServedFamilies served) : IServiceMethodProvider<CastoreGrpcService>
 {
     public void OnServiceMethodDiscovery(ServiceMethodProviderContext<CastoreGrpcService> context)
     {
-        foreach (var family in Enum.GetValues<ProtocolFamily>())
+        foreach (var family in served.Families)
         {
             var m = CastoreMethods.For(family);
             context.AddUnaryMethod(m.BlobStat, [], (s, request, call) => s.StatBlob(request, call));
@@ -23,3 +23,6 @@ internal sealed class CastoreMethodProvider : IServiceMethodProvider<CastoreGrpc
         }
     }
 }
+
+/// <summary>The package names a server answers under (both, unless a test narrows them).</summary>
+internal sealed record ServedFamilies(IReadOnlyList<ProtocolFamily> Families);

@@ -1,4 +1,5 @@
 using System.Net;
+using CastoreFs.Core.Grpc;
 using CastoreFs.Core.Services;
 using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Builder;
@@ -31,7 +32,12 @@ public sealed class CastoreServer : IAsyncDisposable
     /// Starts serving <paramref name="store"/> on <paramref name="listen"/>: <c>unix:///path.sock</c> or
     /// <c>host:port</c> (port 0 picks a free one).
     /// </summary>
-    public static async Task<CastoreServer> StartAsync(CastoreStore store, string listen, LogLevel logLevel = LogLevel.Warning, CancellationToken ct = default)
+    public static Task<CastoreServer> StartAsync(CastoreStore store, string listen, LogLevel logLevel = LogLevel.Warning, CancellationToken ct = default) =>
+        StartAsync(store, listen, [ProtocolFamily.Snix, ProtocolFamily.Tvix], logLevel, ct);
+
+    /// <summary>Starts serving under only the given package names (to test clients against one era's servers).</summary>
+    public static async Task<CastoreServer> StartAsync(
+        CastoreStore store, string listen, IReadOnlyList<ProtocolFamily> families, LogLevel logLevel = LogLevel.Warning, CancellationToken ct = default)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -42,6 +48,7 @@ public sealed class CastoreServer : IAsyncDisposable
             o.MaxSendMessageSize = 256 * 1024 * 1024;
         });
         builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton(new ServedFamilies(families));
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<CastoreGrpcService>, CastoreMethodProvider>());
 
         string? socketPath = null;

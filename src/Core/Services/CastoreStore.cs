@@ -10,6 +10,12 @@ public sealed class CastoreStore : IDisposable
 {
     private readonly List<IDisposable> _owned;
 
+    /// <summary>A store of given services; for composing wrappers and in-process use.</summary>
+    public CastoreStore(IBlobService blobs, IDirectoryService directories, IPathInfoService pathInfos)
+        : this(blobs, directories, pathInfos, [])
+    {
+    }
+
     private CastoreStore(IBlobService blobs, IDirectoryService directories, IPathInfoService pathInfos, List<IDisposable> owned)
     {
         Blobs = blobs;

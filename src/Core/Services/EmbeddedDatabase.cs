@@ -48,6 +48,7 @@ public sealed class EmbeddedDatabase
                 blob BLOB NOT NULL, idx INTEGER NOT NULL, digest BLOB NOT NULL, offset INTEGER NOT NULL, size INTEGER NOT NULL,
                 PRIMARY KEY (blob, idx)) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS chunks_by_digest ON chunks (digest);
+            CREATE INDEX IF NOT EXISTS path_infos_by_name ON path_infos (name);
             """;
         command.ExecuteNonQuery();
         command.CommandText = "PRAGMA user_version";

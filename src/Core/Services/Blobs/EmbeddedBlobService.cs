@@ -24,11 +24,17 @@ public sealed class EmbeddedBlobService(EmbeddedDatabase db) : IBlobService
     public async Task<IReadOnlyList<ChunkMeta>?> StatAsync(B3Digest digest, CancellationToken ct = default)
     {
         using var connection = db.Connect();
-        using (var exists = EmbeddedDatabase.Command(connection, "SELECT 1 FROM blobs WHERE digest = $d", ("$d", digest.Span.ToArray())))
+        using (var exists = EmbeddedDatabase.Command(
+            connection,
+            "SELECT EXISTS (SELECT 1 FROM blobs WHERE digest = $d), EXISTS (SELECT 1 FROM chunks WHERE digest = $d)",
+            ("$d", digest.Span.ToArray())))
+        using (var row = await exists.ExecuteReaderAsync(ct).ConfigureAwait(false))
         {
-            if (await exists.ExecuteScalarAsync(ct).ConfigureAwait(false) is null)
+            await row.ReadAsync(ct).ConfigureAwait(false);
+            if (row.GetInt64(0) == 0)
             {
-                return null;
+                // A chunk is a blob of its own that is not split further, as upstream's object store answers.
+                return row.GetInt64(1) == 0 ? null : [];
             }
         }
 

@@ -5,7 +5,7 @@ using Snix.Store.V1;
 
 namespace CastoreFs.Core.Services.PathInfos;
 
-/// <summary>Path infos in the embedded store's SQLite database, listed by store path name.</summary>
+/// <summary>Path infos in the embedded store's SQLite database, listed by basename as <c>ls /nix/store</c> would.</summary>
 public sealed class EmbeddedPathInfoService(EmbeddedDatabase db) : IPathInfoService
 {
     private static readonly MessageParser<PathInfo> Parser = PathInfo.Parser.WithDiscardUnknownFields(true);
@@ -23,7 +23,7 @@ public sealed class EmbeddedPathInfoService(EmbeddedDatabase db) : IPathInfoServ
         using var connection = db.Connect();
         using var upsert = EmbeddedDatabase.Command(
             connection, "INSERT OR REPLACE INTO path_infos (digest, name, data) VALUES ($d, $n, $v)",
-            ("$d", storePath.Digest.ToArray()), ("$n", storePath.Name), ("$v", pathInfo.ToByteArray()));
+            ("$d", storePath.Digest.ToArray()), ("$n", storePath.BaseName), ("$v", pathInfo.ToByteArray()));
         await upsert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         return pathInfo;
     }
@@ -31,7 +31,7 @@ public sealed class EmbeddedPathInfoService(EmbeddedDatabase db) : IPathInfoServ
     public async IAsyncEnumerable<PathInfo> ListAsync([EnumeratorCancellation] CancellationToken ct = default)
     {
         using var connection = db.Connect();
-        using var query = EmbeddedDatabase.Command(connection, "SELECT data FROM path_infos ORDER BY name, digest");
+        using var query = EmbeddedDatabase.Command(connection, "SELECT data FROM path_infos ORDER BY name");
         using var reader = await query.ExecuteReaderAsync(ct).ConfigureAwait(false);
         while (await reader.ReadAsync(ct).ConfigureAwait(false))
         {
