@@ -1,0 +1,63 @@
+using CastoreFs.Core.Blake3;
+using CastoreFs.Core.Services;
+using CastoreFs.Core.Services.Blobs;
+
+namespace CastoreFs.Core.Tests.Services;
+
+/// <summary>How the embedded store lays blobs on disk: whole, named by digest, never partial.</summary>
+[TestClass]
+public sealed class EmbeddedStoreFileTests
+{
+    [TestMethod]
+    public async Task Blob_is_one_whole_file_named_by_its_digest()
+    {
+        using var dir = new TempDirectory();
+        using var store = CastoreStore.Open(dir.Path);
+        var digest = await store.Blobs.PutAsync(Fixtures.BlobB);
+        var path = ((EmbeddedBlobService)store.Blobs).PathOf(digest);
+        Assert.AreEqual(Path.Combine(dir.Path, "blobs", digest.ToHex()[..2], digest.ToHex()), path);
+        CollectionAssert.AreEqual(Fixtures.BlobB, await File.ReadAllBytesAsync(path));
+    }
+
+    [TestMethod]
+    public async Task Uncommitted_blob_leaves_nothing_behind()
+    {
+        using var dir = new TempDirectory();
+        using var store = CastoreStore.Open(dir.Path);
+        await using (var writer = store.Blobs.OpenWrite())
+        {
+            await writer.WriteAsync(Fixtures.BlobB);
+            Assert.AreEqual(1, Directory.GetFiles(dir.Combine("tmp")).Length, "data goes to a temp file first");
+        }
+
+        Assert.AreEqual(0, Directory.GetFiles(dir.Combine("tmp")).Length);
+        Assert.AreEqual(0, Directory.GetFiles(dir.Combine("blobs"), "*", SearchOption.AllDirectories).Length);
+        Assert.IsNull(await store.Blobs.StatAsync(Fixtures.BlobBDigest));
+    }
+
+    [TestMethod]
+    public async Task Store_persists_across_reopening()
+    {
+        using var dir = new TempDirectory();
+        using (var store = CastoreStore.Open(dir.Path))
+        {
+            await store.Blobs.PutAsync(Fixtures.HelloWorldBlob);
+            await using var putter = store.Directories.BeginPut();
+            await putter.PutAsync(Fixtures.DirectoryWithKeep);
+            await putter.CloseAsync();
+        }
+
+        using var reopened = CastoreStore.Open("file://" + dir.Path);
+        CollectionAssert.AreEqual(Fixtures.HelloWorldBlob, await reopened.Blobs.ReadAllAsync(Blake3Hasher.Hash(Fixtures.HelloWorldBlob)));
+        Assert.AreEqual(Fixtures.DirectoryWithKeep, await reopened.Directories.GetAsync(Core.Model.DirectoryRules.Digest(Fixtures.DirectoryWithKeep)));
+    }
+
+    [TestMethod]
+    public void Store_urls_that_name_nothing_usable_are_rejected()
+    {
+        Assert.ThrowsExactly<ArgumentException>(() => CastoreStore.Open("memory:///some/path"));
+        Assert.ThrowsExactly<ArgumentException>(() => CastoreStore.Open("grpc+unix://host/x.sock"));
+        Assert.ThrowsExactly<ArgumentException>(() => CastoreStore.Open("sled:///var/lib/x"));
+        Assert.ThrowsExactly<ArgumentException>(() => CastoreStore.Open("grpc+http://localhost:1/path"));
+    }
+}
