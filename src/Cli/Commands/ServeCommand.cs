@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using CastoreFs.Server;
 
 namespace CastoreFs.Cli.Commands;
@@ -18,16 +17,11 @@ internal static class ServeCommand
         {
             using var store = storeOptions.Open(parse);
             await using var server = await CastoreServer.StartAsync(store, parse.GetValue(listen)!, ct: ct).ConfigureAwait(false);
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-            {
-                context.Cancel = true;
-                stop.Cancel();
-            });
             await Console.Error.WriteLineAsync($"castorefs: serving on {server.Address}").ConfigureAwait(false);
+            // System.CommandLine cancels the token on SIGINT and SIGTERM.
             try
             {
-                await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+                await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
