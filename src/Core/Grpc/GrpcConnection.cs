@@ -13,6 +13,7 @@ public sealed class GrpcConnection : IDisposable
 {
     private readonly object _lock = new();
     private bool _switched;
+    private volatile bool _confirmed;
 
     private GrpcConnection(GrpcChannel channel, ProtocolFamily family, string display)
     {
@@ -98,21 +99,31 @@ public sealed class GrpcConnection : IDisposable
     public async Task<T> CallAsync<T>(Func<CastoreMethods, Task<T>> call)
     {
         var methods = Methods;
+        T result;
         try
         {
-            return await call(methods).ConfigureAwait(false);
+            result = await call(methods).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            _confirmed = true;
+            throw;
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented && TrySwitchFrom(methods.Family))
         {
-            return await call(Methods).ConfigureAwait(false);
+            result = await call(Methods).ConfigureAwait(false);
         }
+
+        _confirmed = true;
+        return result;
     }
 
     /// <summary>
-    /// Settles the package name before a client-streaming call, which cannot be replayed, by probing
-    /// with <paramref name="probe"/> (a cheap call expected to succeed or answer NOT_FOUND).
+    /// Settles the package name before a call that cannot be replayed (client streaming, or a stream read
+    /// as it arrives) by probing with <paramref name="probe"/>, a cheap call expected to succeed or answer
+    /// NOT_FOUND. Free once any call has been answered under the current name.
     /// </summary>
-    public Task NegotiateAsync(Func<CastoreMethods, Task> probe) => CallAsync(async m =>
+    public Task NegotiateAsync(Func<CastoreMethods, Task> probe) => _confirmed ? Task.CompletedTask : CallAsync(async m =>
     {
         try
         {

@@ -59,11 +59,21 @@ internal sealed class EmbeddedBlobWriter : IBlobWriter
             _chunks.Add(new ChunkMeta(_chunkHasher.FinalizeDigest(), (ulong)_chunkLength));
         }
 
-        RandomAccess.FlushToDisk(_file);
-        _file.Dispose();
         var finalPath = _service.PathOf(digest);
-        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(finalPath)!);
-        File.Move(_tempPath, finalPath, overwrite: true);
+        if (File.Exists(finalPath))
+        {
+            // Same digest, same bytes: keep the file readers (and the kernel) may already hold open.
+            _file.Dispose();
+            File.Delete(_tempPath);
+        }
+        else
+        {
+            RandomAccess.FlushToDisk(_file);
+            _file.Dispose();
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(finalPath)!);
+            File.Move(_tempPath, finalPath, overwrite: true);
+        }
+
         await IndexAsync(digest, ct).ConfigureAwait(false);
         return digest;
     }
