@@ -16,6 +16,19 @@ public sealed record ImportResult(StorePath StorePath, PathInfo PathInfo)
 
     public ReadOnlySpan<byte> NarSha256 => PathInfo.Narinfo.NarSha256.Span;
 
+    /// <summary>Fails with an <see cref="ImportException"/> unless <paramref name="name"/> can name a store path.</summary>
+    public static void RequireStorePathName(string name, string source)
+    {
+        try
+        {
+            StorePath.ValidateName(name);
+        }
+        catch (FormatException e)
+        {
+            throw new ImportException($"{source}: cannot be a store path name: {e.Message}");
+        }
+    }
+
     /// <summary>
     /// The PathInfo <c>nix-store --add</c> would describe: named by the NAR hash ("source" path), no
     /// references, content address NAR_SHA256.

@@ -6,7 +6,6 @@ using CastoreFs.Core.Services.Directories;
 using Google.Protobuf;
 using Snix.Castore.V1;
 using Directory = Snix.Castore.V1.Directory;
-using StorePath = CastoreFs.Core.Nix.StorePath;
 
 namespace CastoreFs.Core.Import;
 
@@ -20,14 +19,7 @@ public sealed class NarImporter(CastoreStore store, IProgress<long>? progress = 
 
     public async Task<ImportResult> ImportAsync(Stream nar, string name, string source, CancellationToken ct = default)
     {
-        try
-        {
-            StorePath.ValidateName(name);
-        }
-        catch (FormatException e)
-        {
-            throw new ImportException($"--name {name}: {e.Message}");
-        }
+        ImportResult.RequireStorePathName(name, $"--name {name}");
 
         using var hash = new NarHashingStream();
         var input = new HashingReadStream(new BufferedStream(nar, BufferSize), hash);

@@ -6,7 +6,6 @@ using CastoreFs.Core.Services.Directories;
 using Google.Protobuf;
 using Snix.Castore.V1;
 using Directory = Snix.Castore.V1.Directory;
-using StorePath = CastoreFs.Core.Nix.StorePath;
 
 namespace CastoreFs.Core.Import;
 
@@ -25,14 +24,7 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
     {
         var fullPath = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
         var name = Path.GetFileName(fullPath);
-        try
-        {
-            StorePath.ValidateName(name);
-        }
-        catch (FormatException e)
-        {
-            throw new ImportException($"{path}: cannot be a store path name: {e.Message}");
-        }
+        ImportResult.RequireStorePathName(name, path);
 
         using var nar = new NarHashingStream();
         var writer = new NarWriter(nar);

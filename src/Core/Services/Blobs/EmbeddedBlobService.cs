@@ -68,8 +68,8 @@ public sealed class EmbeddedBlobService(EmbeddedDatabase db) : IBlobService
             return null;
         }
 
-        var file = OpenFile(new B3Digest((byte[])reader[0]));
-        return new WindowStream(file, reader.GetInt64(1), reader.GetInt64(2));
+        var whole = new B3Digest((byte[])reader[0]);
+        return new WindowStream(File.OpenHandle(PathOf(whole), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete), reader.GetInt64(1), reader.GetInt64(2));
     }
 
     public IBlobWriter OpenWrite() => new EmbeddedBlobWriter(this);
