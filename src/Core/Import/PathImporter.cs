@@ -15,7 +15,7 @@ namespace CastoreFs.Core.Import;
 /// </summary>
 public sealed class PathImporter(CastoreStore store, IProgress<long>? progress = null)
 {
-    private const int BufferSize = 1024 * 1024;
+    private const int BufferSize = 4 * 1024 * 1024;
 
     private readonly byte[] _buffer = new byte[BufferSize];
     private long _bytesDone;

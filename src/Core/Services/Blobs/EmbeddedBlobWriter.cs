@@ -10,7 +10,8 @@ namespace CastoreFs.Core.Services.Blobs;
 /// </summary>
 internal sealed class EmbeddedBlobWriter : IBlobWriter
 {
-    private const int ParallelHashBytes = 256 * 1024;
+    /// <summary>Below this, writing and hashing on other threads costs more in hand-offs than it gains.</summary>
+    private const int ConcurrentBytes = 256 * 1024;
 
     private readonly EmbeddedBlobService _service;
     private readonly string _tempPath;
@@ -33,20 +34,21 @@ internal sealed class EmbeddedBlobWriter : IBlobWriter
     {
         ObjectDisposedException.ThrowIf(_committed, this);
         long offset = _length;
-        var write = data.Length >= ParallelHashBytes
-            ? Task.Run(() => RandomAccess.Write(_file, data.Span, offset), ct)
-            : null;
-        Hash(data.Span);
-        if (write is null)
+        _length += data.Length;
+        if (data.Length < ConcurrentBytes)
         {
+            _blobHasher.Update(data.Span);
+            HashChunks(data.Span);
             RandomAccess.Write(_file, data.Span, offset);
-        }
-        else
-        {
-            await write.ConfigureAwait(false);
+            return;
         }
 
-        _length += data.Length;
+        // The write, the blob hash and the chunk hashes are independent: three threads, joined here.
+        var write = Task.Run(() => RandomAccess.Write(_file, data.Span, offset), ct);
+        var chunks = Task.Run(() => HashChunks(data.Span), ct);
+        _blobHasher.Update(data.Span);
+        await write.ConfigureAwait(false);
+        await chunks.ConfigureAwait(false);
     }
 
     public async Task<B3Digest> CommitAsync(CancellationToken ct = default)
@@ -90,29 +92,12 @@ internal sealed class EmbeddedBlobWriter : IBlobWriter
         return ValueTask.CompletedTask;
     }
 
-    private void Hash(ReadOnlySpan<byte> data)
+    private void HashChunks(ReadOnlySpan<byte> data)
     {
-        if (data.Length >= ParallelHashBytes)
-        {
-            _blobHasher.UpdateParallel(data);
-        }
-        else
-        {
-            _blobHasher.Update(data);
-        }
-
         while (!data.IsEmpty)
         {
             int take = (int)Math.Min(EmbeddedBlobService.ChunkSize - _chunkLength, data.Length);
-            if (take >= ParallelHashBytes)
-            {
-                _chunkHasher.UpdateParallel(data[..take]);
-            }
-            else
-            {
-                _chunkHasher.Update(data[..take]);
-            }
-
+            _chunkHasher.Update(data[..take]);
             _chunkLength += take;
             data = data[take..];
             if (_chunkLength == EmbeddedBlobService.ChunkSize)
