@@ -118,6 +118,7 @@ public sealed class CastoreGrpcService(CastoreStore store)
 
     public Task<CalculateNARResponse> CalculateNar(Node request, ServerCallContext context) => Guard(async () =>
     {
+        // The node is anonymous (its name is ignored, as the seed does); validate the rest under a stand-in name.
         NodeRules.Validate(NodeRules.WithName(request, ByteString.CopyFromUtf8("x")));
         var (size, sha256) = await new NarRenderer(store.Blobs, store.Directories).CalculateAsync(request, context.CancellationToken).ConfigureAwait(false);
         return new CalculateNARResponse { NarSize = size, NarSha256 = ByteString.CopyFrom(sha256) };

@@ -66,7 +66,7 @@ public sealed class EmbeddedDatabase
         return db;
     }
 
-    /// <summary>A pooled connection; open one per operation.</summary>
+    /// <summary>A pooled connection; open one per operation. synchronous is a per-connection setting, so it is set here.</summary>
     public SqliteConnection Connect()
     {
         var connection = new SqliteConnection(ConnectionString);
