@@ -136,6 +136,16 @@ public sealed class GrpcConnection : IDisposable
         return true;
     });
 
+    /// <summary>Opens a client-streaming call once the package name is settled (see <see cref="NegotiateAsync"/>).</summary>
+    public async Task<AsyncClientStreamingCall<TRequest, TResponse>> StartClientStreamingAsync<TRequest, TResponse>(
+        Func<CastoreMethods, Task> probe, Func<CastoreMethods, Method<TRequest, TResponse>> method, CancellationToken ct)
+        where TRequest : class
+        where TResponse : class
+    {
+        await NegotiateAsync(probe).ConfigureAwait(false);
+        return Invoker.AsyncClientStreamingCall(method(Methods), null, new CallOptions(cancellationToken: ct));
+    }
+
     public void Dispose() => Channel.Dispose();
 
     private bool TrySwitchFrom(ProtocolFamily failed)

@@ -72,16 +72,11 @@ public sealed class NarImporter(CastoreStore store, IProgress<long>? progress = 
             var directory = new Directory();
             foreach (var entry in entries)
             {
-                switch (entry.NodeCase)
-                {
-                    case Node.NodeOneofCase.Directory: directory.Directories.Add(entry.Directory); break;
-                    case Node.NodeOneofCase.File: directory.Files.Add(entry.File); break;
-                    default: directory.Symlinks.Add(entry.Symlink); break;
-                }
+                directory.Add(entry);
             }
 
             await directories.PutAsync(directory, ct).ConfigureAwait(false);
-            return new Node { Directory = new DirectoryNode { Name = ByteString.CopyFrom(name), Digest = directory.Digest().ToByteString(), Size = directory.Size() } };
+            return new Node { Directory = directory.ToNode(ByteString.CopyFrom(name)) };
         }
     }
 }

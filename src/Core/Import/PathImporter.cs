@@ -79,17 +79,12 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
             await writer.BeginEntryAsync(entry.Name, ct).ConfigureAwait(false);
             var child = await ImportNodeAsync(entry.Path, ByteString.CopyFrom(entry.Name), writer, directories, ct).ConfigureAwait(false);
             await writer.EndEntryAsync(ct).ConfigureAwait(false);
-            switch (child.NodeCase)
-            {
-                case Node.NodeOneofCase.Directory: directory.Directories.Add(child.Directory); break;
-                case Node.NodeOneofCase.File: directory.Files.Add(child.File); break;
-                default: directory.Symlinks.Add(child.Symlink); break;
-            }
+            directory.Add(child);
         }
 
         await writer.EndDirectoryAsync(ct).ConfigureAwait(false);
         await directories.PutAsync(directory, ct).ConfigureAwait(false);
-        return new DirectoryNode { Name = name, Digest = directory.Digest().ToByteString(), Size = directory.Size() };
+        return directory.ToNode(name);
     }
 
     private async Task<FileNode> ImportFileAsync(string path, ByteString name, FileStatus status, NarWriter writer, CancellationToken ct)

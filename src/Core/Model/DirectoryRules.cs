@@ -69,6 +69,22 @@ public static class DirectoryRules
         return s >= 0 ? new Node { Symlink = directory.Symlinks[s] } : null;
     }
 
+    /// <summary>Appends an entry to the list of its kind; callers add entries in name order.</summary>
+    public static void Add(this Directory directory, Node entry)
+    {
+        switch (entry.NodeCase)
+        {
+            case Node.NodeOneofCase.Directory: directory.Directories.Add(entry.Directory); break;
+            case Node.NodeOneofCase.File: directory.Files.Add(entry.File); break;
+            case Node.NodeOneofCase.Symlink: directory.Symlinks.Add(entry.Symlink); break;
+            default: throw new CastoreValidationException("node is not set");
+        }
+    }
+
+    /// <summary>The node a parent holds for this directory under <paramref name="name"/>: its digest and size.</summary>
+    public static DirectoryNode ToNode(this Directory directory, ByteString name) =>
+        new() { Name = name, Digest = directory.Digest().ToByteString(), Size = directory.Size() };
+
     /// <summary>All entries in name order, across the three lists.</summary>
     public static IEnumerable<Node> EntriesInNameOrder(this Directory directory)
     {

@@ -169,15 +169,11 @@ public sealed class GrpcBlobService(GrpcConnection connection, string cacheDirec
 
         private async Task<AsyncClientStreamingCall<BlobChunk, PutBlobResponse>> StartAsync(CancellationToken ct)
         {
-            if (_call is null)
-            {
-                var connection = owner.Connection;
-                await connection.NegotiateAsync(m => connection.Invoker
-                    .AsyncUnaryCall(m.BlobStat, null, new CallOptions(cancellationToken: ct), new StatBlobRequest { Digest = B3Digest.Empty.ToByteString() })
-                    .ResponseAsync).ConfigureAwait(false);
-                _call = connection.Invoker.AsyncClientStreamingCall(connection.Methods.BlobPut, null, new CallOptions(cancellationToken: ct));
-            }
-
+            var connection = owner.Connection;
+            _call ??= await connection.StartClientStreamingAsync(
+                m => connection.Invoker.AsyncUnaryCall(m.BlobStat, null, new CallOptions(cancellationToken: ct), new StatBlobRequest { Digest = B3Digest.Empty.ToByteString() }).ResponseAsync,
+                m => m.BlobPut,
+                ct).ConfigureAwait(false);
             return _call;
         }
     }

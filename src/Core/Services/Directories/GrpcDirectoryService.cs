@@ -133,17 +133,15 @@ public sealed class GrpcDirectoryService(GrpcConnection connection) : IDirectory
 
         private async Task<AsyncClientStreamingCall<Directory, PutDirectoryResponse>> StartAsync(CancellationToken ct)
         {
-            if (_call is null)
-            {
-                await connection.NegotiateAsync(async m =>
+            _call ??= await connection.StartClientStreamingAsync(
+                async m =>
                 {
                     using var probe = connection.Invoker.AsyncServerStreamingCall(
                         m.DirectoryGet, null, new CallOptions(cancellationToken: ct), new GetDirectoryRequest { Digest = B3Digest.Empty.ToByteString() });
                     await probe.ResponseStream.MoveNext(ct).ConfigureAwait(false);
-                }).ConfigureAwait(false);
-                _call = connection.Invoker.AsyncClientStreamingCall(connection.Methods.DirectoryPut, null, new CallOptions(cancellationToken: ct));
-            }
-
+                },
+                m => m.DirectoryPut,
+                ct).ConfigureAwait(false);
             return _call;
         }
     }
