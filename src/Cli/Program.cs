@@ -10,4 +10,5 @@ root.Subcommands.Add(NarCommand.Create(storeOptions));
 root.Subcommands.Add(LsCommand.Create(storeOptions));
 root.Subcommands.Add(CatCommand.Create(storeOptions));
 root.Subcommands.Add(ServeCommand.Create(storeOptions));
+root.Subcommands.Add(MountCommand.Create(storeOptions));
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -1,0 +1,444 @@
+using System.Text;
+using CastoreFs.Core.Digests;
+using CastoreFs.Core.Model;
+using CastoreFs.Core.Services;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Win32.SafeHandles;
+using Snix.Castore.V1;
+using StorePath = CastoreFs.Core.Nix.StorePath;
+
+namespace CastoreFs.Core.Filesystem;
+
+/// <summary>
+/// The store as a read-only tree: the store's path infos (or one directory) at the root, castore nodes
+/// below, numbered by content. Platform-neutral: transports (FUSE, virtiofs, WinFsp) turn their requests
+/// into these calls. Calls block: transports call from their own dedicated threads, and only a fetch from
+/// the store waits.
+/// </summary>
+public sealed partial class CastoreFileSystem : IDisposable
+{
+    public const ulong RootInode = InodeTracker.RootInode;
+
+    private readonly CastoreStore _store;
+    private readonly FileSystemOptions _options;
+    private readonly ILogger _logger;
+    private readonly InodeTracker _inodes;
+    private readonly HandleTable<OpenBlob> _files = new();
+    private readonly HandleTable<DirectoryEntry[]> _rootListings = new();
+
+    private CastoreFileSystem(CastoreStore store, FileSystemOptions options, Inode root, ILogger logger)
+    {
+        _store = store;
+        _options = options;
+        _logger = logger;
+        _inodes = new InodeTracker(root);
+    }
+
+    /// <summary>Nodes the kernel holds references to (or was shown), besides the root.</summary>
+    public int TrackedInodes => _inodes.Count;
+
+    public int OpenFiles => _files.Count;
+
+    /// <summary>Opens the filesystem; with a root directory, checks that the store has it.</summary>
+    public static async Task<CastoreFileSystem> OpenAsync(
+        CastoreStore store, FileSystemOptions? options = null, ILogger? logger = null, CancellationToken ct = default)
+    {
+        options ??= new FileSystemOptions();
+        if (options.RootDirectory is not { } digest)
+        {
+            return new CastoreFileSystem(store, options, Inode.ForStoreRoot(RootInode), logger ?? NullLogger.Instance);
+        }
+
+        var directory = await store.Directories.GetAsync(digest, ct).ConfigureAwait(false)
+            ?? throw new DirectoryNotFoundException($"directory {digest.ToHex()} is not in the store");
+        var root = Inode.ForDirectory(RootInode, digest, directory.Size());
+        root.Listing = ListingOf(directory);
+        return new CastoreFileSystem(store, options, root, logger ?? NullLogger.Instance);
+    }
+
+    public Errno GetAttributes(ulong inode, out NodeAttributes attributes)
+    {
+        var node = _inodes.Get(inode);
+        attributes = node?.Attributes ?? default;
+        return node is null ? Errno.ENOENT : Errno.None;
+    }
+
+    /// <summary>Finds a name in a directory; on success the kernel holds one more reference to the result.</summary>
+    public Errno Lookup(ulong parent, ReadOnlySpan<byte> name, out NodeAttributes attributes)
+    {
+        attributes = default;
+        var directory = _inodes.Get(parent);
+        if (directory is null)
+        {
+            return Errno.ENOENT;
+        }
+
+        if (directory.Kind != NodeKind.Directory)
+        {
+            return Errno.ENOTDIR;
+        }
+
+        Node? node;
+        if (IsStoreRoot(directory))
+        {
+            var error = FindRoot(name, out node);
+            if (error != Errno.None)
+            {
+                return error;
+            }
+        }
+        else
+        {
+            var error = LoadListing(directory, out var listing);
+            if (error != Errno.None)
+            {
+                return error;
+            }
+
+            node = Find(listing, name);
+        }
+
+        if (node is null)
+        {
+            return Errno.ENOENT;
+        }
+
+        attributes = _inodes.Reference(node, 1).Attributes;
+        return Errno.None;
+    }
+
+    /// <summary>Whether a name missing from this directory stays missing: true everywhere but a store's root, where imports add names.</summary>
+    public bool IsImmutable(ulong directory) => directory != RootInode || _options.RootDirectory is not null;
+
+    /// <summary>The kernel dropped <paramref name="lookups"/> references.</summary>
+    public void Forget(ulong inode, ulong lookups) => _inodes.Forget(inode, lookups);
+
+    /// <summary>Attributes of a listed entry, counted as a lookup (readdirplus).</summary>
+    public NodeAttributes LookupEntry(DirectoryEntry entry) => _inodes.Reference(entry.Node, 1).Attributes;
+
+    /// <summary>
+    /// The number of a listed entry without a reference (plain readdir). An entry not yet tracked is
+    /// numbered now, so that a later lookup shows the same st_ino; it stays until a lookup and its forget.
+    /// </summary>
+    public ulong InodeOf(DirectoryEntry entry) => _inodes.Reference(entry.Node, 0).Number;
+
+    public Errno ReadLink(ulong inode, out ReadOnlyMemory<byte> target)
+    {
+        var node = _inodes.Get(inode);
+        target = node?.Kind == NodeKind.Symlink ? node.Identity.Memory : default;
+        return node is null ? Errno.ENOENT : node.Kind == NodeKind.Symlink ? Errno.None : Errno.EINVAL;
+    }
+
+    /// <summary>Opens a directory for listing; at a listable store root the handle holds a snapshot of the roots.</summary>
+    public Errno OpenDirectory(ulong inode, out ulong handle)
+    {
+        handle = 0;
+        var node = _inodes.Get(inode);
+        if (node is null)
+        {
+            return Errno.ENOENT;
+        }
+
+        if (node.Kind != NodeKind.Directory)
+        {
+            return Errno.ENOTDIR;
+        }
+
+        if (IsStoreRoot(node) && _options.ListRoot)
+        {
+            var error = ListRoots(out var roots);
+            if (error != Errno.None)
+            {
+                return error;
+            }
+
+            handle = _rootListings.Add(roots);
+        }
+
+        return Errno.None;
+    }
+
+    /// <summary>The directory's entries in name order; offsets into this list are stable for the handle.</summary>
+    public Errno ReadDirectory(ulong inode, ulong handle, out IReadOnlyList<DirectoryEntry> entries)
+    {
+        entries = [];
+        var node = _inodes.Get(inode);
+        if (node is null)
+        {
+            return Errno.ENOENT;
+        }
+
+        if (node.Kind != NodeKind.Directory)
+        {
+            return Errno.ENOTDIR;
+        }
+
+        if (IsStoreRoot(node))
+        {
+            if (!_options.ListRoot)
+            {
+                return Errno.EPERM;
+            }
+
+            var roots = _rootListings.Get(handle);
+            if (roots is null)
+            {
+                return Errno.EBADF;
+            }
+
+            entries = roots;
+            return Errno.None;
+        }
+
+        var error = LoadListing(node, out var listing);
+        entries = listing;
+        return error;
+    }
+
+    public void ReleaseDirectory(ulong handle) => _rootListings.Remove(handle);
+
+    /// <summary>
+    /// Opens a file for reading. <paramref name="wholeFile"/> is the blob's local file when the store
+    /// keeps it as one (for kernel passthrough); it stays open until <see cref="Release"/>.
+    /// </summary>
+    public Errno Open(ulong inode, bool forWriting, out ulong handle, out SafeFileHandle? wholeFile)
+    {
+        handle = 0;
+        wholeFile = null;
+        var node = _inodes.Get(inode);
+        if (node is null)
+        {
+            return Errno.ENOENT;
+        }
+
+        if (node.Kind != NodeKind.File)
+        {
+            return Errno.EISDIR;
+        }
+
+        if (forWriting)
+        {
+            return Errno.EROFS;
+        }
+
+        var digest = node.Digest;
+        Stream? stream;
+        try
+        {
+            stream = _store.Blobs.OpenReadAsync(digest).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (IsStoreFailure(e))
+        {
+            LogStoreFailure(inode, "open blob " + digest.ToHex(), e.Message);
+            return Errno.EIO;
+        }
+
+        if (stream is null)
+        {
+            LogStoreFailure(inode, "open blob " + digest.ToHex(), "the blob is not in the store");
+            return Errno.EIO;
+        }
+
+        var blob = new OpenBlob(stream);
+        wholeFile = blob.WholeFile;
+        handle = _files.Add(blob);
+        return Errno.None;
+    }
+
+    /// <summary>Reads up to <paramref name="destination"/>.Length bytes; fewer only at the end of the file.</summary>
+    public Errno Read(ulong handle, long offset, Span<byte> destination, out int count)
+    {
+        count = 0;
+        var blob = _files.Get(handle);
+        if (blob is null)
+        {
+            return Errno.EBADF;
+        }
+
+        try
+        {
+            // A BlobVerificationException is an IOException: wrong bytes are never served.
+            count = blob.Read(offset, destination);
+            return Errno.None;
+        }
+        catch (Exception e) when (IsStoreFailure(e))
+        {
+            LogStoreFailure(handle, "read at " + offset, e.Message);
+            return Errno.EIO;
+        }
+    }
+
+    public void Release(ulong handle) => _files.Remove(handle)?.Dispose();
+
+    public Errno GetExtendedAttribute(ulong inode, ReadOnlySpan<byte> name, out byte[] value)
+    {
+        value = [];
+        var node = _inodes.Get(inode);
+        if (node is null)
+        {
+            return Errno.ENOENT;
+        }
+
+        var own = ExtendedAttributes.NameFor(node.Kind);
+        if (own.IsEmpty || IsStoreRoot(node) || !name.SequenceEqual(own))
+        {
+            return Errno.ENODATA;
+        }
+
+        value = ExtendedAttributes.Value(node);
+        return Errno.None;
+    }
+
+    /// <summary>The node's xattr names, each followed by NUL.</summary>
+    public Errno ListExtendedAttributes(ulong inode, out byte[] names)
+    {
+        names = [];
+        var node = _inodes.Get(inode);
+        if (node is null)
+        {
+            return Errno.ENOENT;
+        }
+
+        var own = ExtendedAttributes.NameFor(node.Kind);
+        if (!own.IsEmpty && !IsStoreRoot(node))
+        {
+            names = [.. own, 0];
+        }
+
+        return Errno.None;
+    }
+
+    public FileSystemStatistics GetStatistics() => new((ulong)_inodes.Count + 1, 4096, NodeRules.MaxNameBytes);
+
+    public void Dispose()
+    {
+        foreach (var blob in _files.RemoveAll())
+        {
+            blob.Dispose();
+        }
+    }
+
+    private bool IsStoreRoot(Inode node) => node.Number == RootInode && _options.RootDirectory is null;
+
+    private static Node? Find(DirectoryEntry[] listing, ReadOnlySpan<byte> name)
+    {
+        int lo = 0, hi = listing.Length - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            int c = listing[mid].Name.Span.SequenceCompareTo(name);
+            if (c == 0)
+            {
+                return listing[mid].Node;
+            }
+
+            if (c < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return null;
+    }
+
+    private static DirectoryEntry[] ListingOf(Snix.Castore.V1.Directory directory) =>
+        [.. directory.EntriesInNameOrder().Select(static n => new DirectoryEntry(NodeRules.NameOf(n), n))];
+
+    /// <summary>A root is found by its exact store path basename (upstream later accepted any name after the right hash; we don't).</summary>
+    private Errno FindRoot(ReadOnlySpan<byte> name, out Node? node)
+    {
+        node = null;
+        if (!StorePath.TryParse(Encoding.UTF8.GetString(name), out var storePath) || storePath is null)
+        {
+            return Errno.ENOENT;
+        }
+
+        try
+        {
+            var pathInfo = _store.PathInfos.GetAsync(storePath.Digest.ToArray()).GetAwaiter().GetResult();
+            if (pathInfo?.Node is { } root && NodeRules.NameOf(root).Span.SequenceEqual(name))
+            {
+                node = root;
+            }
+
+            return Errno.None;
+        }
+        catch (Exception e) when (IsStoreFailure(e))
+        {
+            LogStoreFailure(RootInode, "look up " + storePath.BaseName, e.Message);
+            return Errno.EIO;
+        }
+    }
+
+    private Errno ListRoots(out DirectoryEntry[] roots)
+    {
+        roots = [];
+        try
+        {
+            roots = ListRootsAsync().GetAwaiter().GetResult();
+            return Errno.None;
+        }
+        catch (Exception e) when (IsStoreFailure(e))
+        {
+            LogStoreFailure(RootInode, "list path infos", e.Message);
+            return Errno.EIO;
+        }
+    }
+
+    private async Task<DirectoryEntry[]> ListRootsAsync()
+    {
+        var roots = new List<DirectoryEntry>();
+        await foreach (var pathInfo in _store.PathInfos.ListAsync().ConfigureAwait(false))
+        {
+            if (pathInfo.Node is { } node)
+            {
+                roots.Add(new DirectoryEntry(NodeRules.NameOf(node), node));
+            }
+        }
+
+        return [.. roots];
+    }
+
+    /// <summary>Fetches a directory's entries on first use; a directory missing from the store is EIO, and the mount goes on.</summary>
+    private Errno LoadListing(Inode directory, out DirectoryEntry[] listing)
+    {
+        listing = directory.Listing ?? [];
+        if (directory.Listing is not null)
+        {
+            return Errno.None;
+        }
+
+        var digest = directory.Digest;
+        try
+        {
+            var fetched = _store.Directories.GetAsync(digest).GetAwaiter().GetResult();
+            if (fetched is null)
+            {
+                LogStoreFailure(directory.Number, "fetch directory " + digest.ToHex(), "the directory is not in the store");
+                return Errno.EIO;
+            }
+
+            listing = ListingOf(fetched);
+            directory.Listing = listing;
+            return Errno.None;
+        }
+        catch (Exception e) when (IsStoreFailure(e))
+        {
+            LogStoreFailure(directory.Number, "fetch directory " + digest.ToHex(), e.Message);
+            return Errno.EIO;
+        }
+    }
+
+    /// <summary>What a store that is unreachable, damaged or lying throws; all of it is EIO to the caller.</summary>
+    private static bool IsStoreFailure(Exception e) =>
+        e is IOException or UnauthorizedAccessException or ObjectDisposedException or HttpRequestException
+            or global::Grpc.Core.RpcException or System.Data.Common.DbException or CastoreValidationException or InvalidDigestLengthException;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "node {Node}: {Action} failed: {Reason}")]
+    private partial void LogStoreFailure(ulong node, string action, string reason);
+}

@@ -1,0 +1,15 @@
+using CastoreFs.Core.Digests;
+
+namespace CastoreFs.Core.Filesystem;
+
+public sealed record FileSystemOptions
+{
+    /// <summary>Let readdir list the store's roots; off by default because listing a large store is expensive.</summary>
+    public bool ListRoot { get; init; }
+
+    /// <summary>Mount this directory as the root instead of the store's path infos.</summary>
+    public B3Digest? RootDirectory { get; init; }
+}
+
+/// <summary>What statfs shows.</summary>
+public readonly record struct FileSystemStatistics(ulong Inodes, uint BlockSize, uint MaxNameLength);

@@ -1,0 +1,84 @@
+using Snix.Castore.V1;
+
+namespace CastoreFs.Core.Filesystem;
+
+/// <summary>
+/// Numbers nodes for the kernel and counts its references. A node whose count drops to zero is dropped,
+/// and its number is never given to anything again while the filesystem lives, so a stale number can
+/// never reach other content.
+/// </summary>
+internal sealed class InodeTracker
+{
+    public const ulong RootInode = 1;
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<ulong, Inode> _byNumber = [];
+    private readonly Dictionary<InodeKey, Inode> _byContent = [];
+    private ulong _next = RootInode + 1;
+
+    public InodeTracker(Inode root) => _byNumber[root.Number] = root;
+
+    /// <summary>Nodes tracked besides the root.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _byNumber.Count - 1;
+            }
+        }
+    }
+
+    public Inode? Get(ulong number)
+    {
+        lock (_lock)
+        {
+            return _byNumber.GetValueOrDefault(number);
+        }
+    }
+
+    /// <summary>
+    /// The inode for <paramref name="node"/>'s content, created if needed, with <paramref name="lookups"/>
+    /// more kernel references (0 when only its number is shown, as in a plain readdir).
+    /// </summary>
+    public Inode Reference(Node node, ulong lookups)
+    {
+        var key = Inode.KeyOf(node);
+        lock (_lock)
+        {
+            if (!_byContent.TryGetValue(key, out var inode))
+            {
+                inode = Inode.For(_next++, node);
+                _byContent.Add(key, inode);
+                _byNumber.Add(inode.Number, inode);
+            }
+
+            inode.LookupCount += lookups;
+            return inode;
+        }
+    }
+
+    public void Forget(ulong number, ulong lookups)
+    {
+        if (number == RootInode)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (!_byNumber.TryGetValue(number, out var inode))
+            {
+                return;
+            }
+
+            inode.LookupCount -= Math.Min(lookups, inode.LookupCount);
+            if (inode.LookupCount == 0)
+            {
+                _byNumber.Remove(number);
+                _byContent.Remove(inode.Key);
+            }
+        }
+    }
+}

@@ -1,0 +1,8 @@
+namespace CastoreFs.Core.Filesystem;
+
+public enum NodeKind : byte
+{
+    Directory,
+    File,
+    Symlink,
+}

@@ -1,0 +1,169 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using CastoreFs.Core.Filesystem;
+using CastoreFs.Core.Fuse.Protocol;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CastoreFs.Core.Fuse;
+
+/// <summary>
+/// The FUSE protocol over a <see cref="CastoreFileSystem"/>: takes one request's bytes, answers through a
+/// sink. It knows nothing of where the bytes come from, so /dev/fuse and virtqueues share it. Safe to call
+/// from many threads at once.
+/// </summary>
+public sealed partial class FuseServer
+{
+    /// <summary>The newest protocol this server speaks (7.45: kernel 6.18).</summary>
+    public const uint ProtocolMinor = 45;
+
+    /// <summary>A handler's answer when the request takes no reply (FORGET, BATCH_FORGET).</summary>
+    private const int NoReply = int.MinValue;
+
+    private static readonly int InHeaderSize = Marshal.SizeOf<FuseInHeader>();
+    private static readonly int OutHeaderSize = Marshal.SizeOf<FuseOutHeader>();
+
+    private readonly CastoreFileSystem _fs;
+    private readonly FuseServerOptions _options;
+    private readonly ILogger _logger;
+    private readonly Handler?[] _handlers;
+    private readonly ConcurrentDictionary<ulong, int> _backingIds = new();
+    private readonly TaskCompletionSource<FuseInitOut> _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _passthrough;
+
+    public FuseServer(CastoreFileSystem fs, FuseServerOptions? options = null, ILogger? logger = null)
+    {
+        _fs = fs;
+        _options = options ?? new FuseServerOptions();
+        _logger = logger ?? NullLogger.Instance;
+        _handlers = BuildDispatchTable();
+    }
+
+    /// <summary>Returns a handler's payload length, or a negative errno.</summary>
+    private delegate int Handler(in FuseInHeader header, ReadOnlySpan<byte> body, Span<byte> payload);
+
+    /// <summary>Completes with the INIT reply once the kernel and this server agree on a protocol.</summary>
+    public Task<FuseInitOut> Initialized => _initialized.Task;
+
+    /// <summary>Whether open hands whole files to the kernel (negotiated at INIT).</summary>
+    public bool Passthrough => Volatile.Read(ref _passthrough);
+
+    /// <summary>Serves one request; <paramref name="reply"/> must hold <see cref="FuseServerOptions.ReplyBufferSize"/> bytes.</summary>
+    public void HandleRequest(ReadOnlySpan<byte> request, Span<byte> reply, IFuseReplySink sink)
+    {
+        if (!FuseEncoding.TryRead(request, out FuseInHeader header))
+        {
+            LogMalformed(request.Length, 0);
+            return;
+        }
+
+        int extensions = header.TotalExtensionLength * 8;
+        if (header.Length != request.Length || header.Length < InHeaderSize + extensions)
+        {
+            LogMalformed(request.Length, header.Unique);
+            Send(header, -(int)Errno.EINVAL, reply, sink);
+            return;
+        }
+
+        var body = request[InHeaderSize..(request.Length - extensions)];
+        var handler = (uint)header.Opcode < (uint)_handlers.Length ? _handlers[(uint)header.Opcode] : null;
+        int result;
+        try
+        {
+            result = handler is null ? -(int)Errno.ENOSYS : handler(header, body, reply[OutHeaderSize..]);
+        }
+        catch (Exception e)
+        {
+            // A bug must not leave the kernel waiting on this request forever: answer EIO and serve on.
+            LogCrashed(header.Opcode, header.NodeId, e);
+            result = header.Opcode is FuseOpcode.Forget or FuseOpcode.BatchForget ? NoReply : -(int)Errno.EIO;
+        }
+
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            LogRequest(header.Opcode, header.NodeId, header.Unique, result);
+        }
+
+        if (result == NoReply)
+        {
+            return;
+        }
+
+        if (result < 0 && IsFailure(header.Opcode, (Errno)(-result)))
+        {
+            LogFailed(header.Opcode, header.NodeId, (Errno)(-result));
+        }
+
+        Send(header, result, reply, sink);
+    }
+
+    private static void Send(in FuseInHeader request, int result, Span<byte> reply, IFuseReplySink sink)
+    {
+        int length = OutHeaderSize + Math.Max(result, 0);
+        var header = new FuseOutHeader { Length = (uint)length, Error = Math.Min(result, 0), Unique = request.Unique };
+        MemoryMarshal.Write(reply, in header);
+        sink.Send(reply[..length]);
+    }
+
+    /// <summary>Answers that are part of normal work, not failures: a missing name, a missing xattr, an operation we don't offer.</summary>
+    private static bool IsFailure(FuseOpcode opcode, Errno error) => error switch
+    {
+        Errno.ENOENT => opcode != FuseOpcode.Lookup,
+        Errno.ENODATA or Errno.ENOSYS => false,
+        Errno.EROFS => false,
+        _ => true,
+    };
+
+    private Handler?[] BuildDispatchTable()
+    {
+        var table = new Handler?[(int)FuseOpcode.Statx + 1];
+        table[(int)FuseOpcode.Init] = Init;
+        table[(int)FuseOpcode.Destroy] = Empty;
+        table[(int)FuseOpcode.Lookup] = Lookup;
+        table[(int)FuseOpcode.Forget] = Forget;
+        table[(int)FuseOpcode.BatchForget] = BatchForget;
+        table[(int)FuseOpcode.Getattr] = Getattr;
+        table[(int)FuseOpcode.Readlink] = Readlink;
+        table[(int)FuseOpcode.Statfs] = Statfs;
+        table[(int)FuseOpcode.Getxattr] = Getxattr;
+        table[(int)FuseOpcode.Listxattr] = Listxattr;
+        table[(int)FuseOpcode.Access] = Access;
+        table[(int)FuseOpcode.Open] = Open;
+        table[(int)FuseOpcode.Read] = Read;
+        table[(int)FuseOpcode.Flush] = Empty;
+        table[(int)FuseOpcode.Release] = Release;
+        table[(int)FuseOpcode.Opendir] = Opendir;
+        table[(int)FuseOpcode.Readdir] = Readdir;
+        table[(int)FuseOpcode.Readdirplus] = Readdirplus;
+        table[(int)FuseOpcode.Releasedir] = Releasedir;
+        foreach (var write in (ReadOnlySpan<FuseOpcode>)[
+            FuseOpcode.Setattr, FuseOpcode.Symlink, FuseOpcode.Mknod, FuseOpcode.Mkdir, FuseOpcode.Unlink,
+            FuseOpcode.Rmdir, FuseOpcode.Rename, FuseOpcode.Link, FuseOpcode.Write, FuseOpcode.Setxattr,
+            FuseOpcode.Removexattr, FuseOpcode.Create, FuseOpcode.Fallocate, FuseOpcode.Rename2,
+            FuseOpcode.CopyFileRange, FuseOpcode.Tmpfile, FuseOpcode.Setlk, FuseOpcode.Setlkw])
+        {
+            table[(int)write] = ReadOnly;
+        }
+
+        // Everything else (INTERRUPT, STATX, LSEEK, POLL, IOCTL, ...) gets ENOSYS, which the kernel remembers and works around.
+        return table;
+    }
+
+    private static int Empty(in FuseInHeader header, ReadOnlySpan<byte> body, Span<byte> payload) => 0;
+
+    private static int ReadOnly(in FuseInHeader header, ReadOnlySpan<byte> body, Span<byte> payload) => -(int)Errno.EROFS;
+
+    private static int Fail(Errno error) => -(int)error;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Opcode} on node {Node} failed: {Error}")]
+    private partial void LogFailed(FuseOpcode opcode, ulong node, Errno error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Opcode} on node {Node} threw; answered EIO")]
+    private partial void LogCrashed(FuseOpcode opcode, ulong node, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Opcode} node {Node} unique {Unique} -> {Result}")]
+    private partial void LogRequest(FuseOpcode opcode, ulong node, ulong unique, int result);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "malformed FUSE request of {Length} bytes (unique {Unique}) refused")]
+    private partial void LogMalformed(int length, ulong unique);
+}

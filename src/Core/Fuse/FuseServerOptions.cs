@@ -1,0 +1,19 @@
+namespace CastoreFs.Core.Fuse;
+
+public sealed record FuseServerOptions
+{
+    /// <summary>The largest WRITE the kernel may send; it also sets the least request buffer.</summary>
+    public const int MaxWrite = 1024 * 1024;
+
+    /// <summary>The largest READ (max_pages 256): the most payload a reply carries.</summary>
+    public const int MaxRead = 256 * 4096;
+
+    /// <summary>What a transport's read buffer must hold: the kernel refuses reads into less (fuse.md §1.1).</summary>
+    public const int RequestBufferSize = MaxWrite + 4096;
+
+    /// <summary>What a transport's reply buffer must hold: a header and the largest payload.</summary>
+    public const int ReplyBufferSize = MaxRead + 4096;
+
+    /// <summary>Files the kernel can read directly (FUSE passthrough); null serves every read.</summary>
+    public IFuseBackingFiles? BackingFiles { get; init; }
+}
