@@ -1,0 +1,79 @@
+using CastoreFs.Core.Filesystem;
+using CastoreFs.Core.Fuse;
+using CastoreFs.Core.Services;
+using CastoreFs.Core.Tests;
+using CastoreFs.Platforms.Linux;
+
+namespace CastoreFs.Linux.Tests;
+
+/// <summary>
+/// A real kernel mount of a store, served in this process. Inconclusive, with the reason, where this
+/// machine cannot mount (no /dev/fuse, not root).
+/// </summary>
+internal sealed class TestMount : IDisposable
+{
+    private readonly TempDirectory _directory;
+    private readonly FuseConnection _connection;
+    private readonly FuseSession _session;
+
+    private TestMount(TempDirectory directory, CastoreFileSystem fs, FuseServer server, FuseConnection connection, FuseSession session)
+    {
+        _directory = directory;
+        FileSystem = fs;
+        Server = server;
+        _connection = connection;
+        _session = session;
+    }
+
+    public string Path => _connection.MountPoint;
+
+    public CastoreFileSystem FileSystem { get; }
+
+    public FuseServer Server { get; }
+
+    public string this[string relative] => System.IO.Path.Combine(Path, relative);
+
+    public static void RequireFuse()
+    {
+        if (!File.Exists("/dev/fuse"))
+        {
+            Assert.Inconclusive("/dev/fuse is missing: this machine cannot mount FUSE filesystems");
+        }
+
+        if (!Posix.IsRoot)
+        {
+            Assert.Inconclusive("in-process test mounts need root (mount(2)); run the tests as root as CI does");
+        }
+    }
+
+    public static TestMount Start(CastoreStore store, FileSystemOptions? options = null, bool passthrough = false, int threads = 2)
+    {
+        RequireFuse();
+        var fs = CastoreFileSystem.OpenAsync(store, options).GetAwaiter().GetResult();
+        var directory = new TempDirectory();
+        var mountOptions = new LinuxMountOptions { Threads = threads, Passthrough = passthrough };
+        var connection = FuseConnection.Mount(directory.Path, mountOptions);
+        FuseServer? server = null;
+        var session = FuseSession.Start(connection, backing => server = new FuseServer(fs, new FuseServerOptions { BackingFiles = backing }), threads, passthrough);
+        if (!server!.Initialized.Wait(TimeSpan.FromSeconds(30)))
+        {
+            session.Dispose();
+            Assert.Fail("the kernel sent no INIT within 30 s");
+        }
+
+        session.TuneReadAhead(mountOptions.ReadAheadKiB);
+        return new TestMount(directory, fs, server, connection, session);
+    }
+
+    public void Dispose()
+    {
+        _session.Dispose();
+        _connection.Dispose();
+        FileSystem.Dispose();
+        Assert.IsFalse(IsMounted(Path), $"{Path} is still mounted");
+        _directory.Dispose();
+    }
+
+    public static bool IsMounted(string path) =>
+        File.ReadLines("/proc/self/mountinfo").Any(l => l.Split(' ') is { Length: > 4 } f && f[4] == path);
+}
