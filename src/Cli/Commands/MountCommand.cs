@@ -98,10 +98,13 @@ internal static class MountCommand
         return 0;
     }
 
-    /// <summary>Starts this command again in a new session and returns once it reports the mount live.</summary>
+    /// <summary>
+    /// Starts this command again and returns once it reports the mount live. The child gets pipes of its
+    /// own for stdio, so that it holds none of the caller's; its errors are passed on until then.
+    /// </summary>
     private static async Task<int> StartDaemonAsync(CancellationToken ct)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         foreach (var arg in Environment.GetCommandLineArgs().Skip(1).Where(a => a is not ("--daemon" or "-d")))
         {
             start.ArgumentList.Add(arg);
@@ -109,10 +112,13 @@ internal static class MountCommand
 
         start.Environment[DaemonChildVariable] = "1";
         using var child = Process.Start(start)!;
+        child.StandardInput.Close();
+        var errors = child.StandardError.BaseStream.CopyToAsync(Console.OpenStandardError(), ct);
         var ready = await child.StandardOutput.ReadLineAsync(ct).ConfigureAwait(false);
         if (ready is null)
         {
             await child.WaitForExitAsync(ct).ConfigureAwait(false);
+            await errors.ConfigureAwait(false);
             return child.ExitCode == 0 ? 1 : child.ExitCode;
         }
 

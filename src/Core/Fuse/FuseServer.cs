@@ -28,6 +28,7 @@ public sealed partial class FuseServer
     private readonly ILogger _logger;
     private readonly Handler?[] _handlers;
     private readonly ConcurrentDictionary<ulong, int> _backingIds = new();
+    private readonly long[] _requestCounts = new long[(int)FuseOpcode.Statx + 1];
     private readonly TaskCompletionSource<FuseInitOut> _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _passthrough;
 
@@ -48,6 +49,10 @@ public sealed partial class FuseServer
     /// <summary>Whether open hands whole files to the kernel (negotiated at INIT).</summary>
     public bool Passthrough => Volatile.Read(ref _passthrough);
 
+    /// <summary>How many requests with this opcode arrived: shows what the kernel caches and what it asks.</summary>
+    public long RequestCount(FuseOpcode opcode) =>
+        (uint)opcode < (uint)_requestCounts.Length ? Interlocked.Read(ref _requestCounts[(int)opcode]) : 0;
+
     /// <summary>Serves one request; <paramref name="reply"/> must hold <see cref="FuseServerOptions.ReplyBufferSize"/> bytes.</summary>
     public void HandleRequest(ReadOnlySpan<byte> request, Span<byte> reply, IFuseReplySink sink)
     {
@@ -66,7 +71,13 @@ public sealed partial class FuseServer
         }
 
         var body = request[InHeaderSize..(request.Length - extensions)];
-        var handler = (uint)header.Opcode < (uint)_handlers.Length ? _handlers[(uint)header.Opcode] : null;
+        Handler? handler = null;
+        if ((uint)header.Opcode < (uint)_handlers.Length)
+        {
+            handler = _handlers[(uint)header.Opcode];
+            Interlocked.Increment(ref _requestCounts[(uint)header.Opcode]);
+        }
+
         int result;
         try
         {

@@ -159,6 +159,9 @@ public sealed class FuseConnection : IDisposable
             throw new IOException("fusermount3 mounted but passed no /dev/fuse descriptor back");
         }
 
-        return *(int*)(control + 16);
+        // Like every descriptor we open, not inherited by programs we start.
+        int fd = *(int*)(control + 16);
+        _ = Libc.Fcntl(fd, Libc.F_SETFD, Libc.FD_CLOEXEC);
+        return fd;
     }
 }
