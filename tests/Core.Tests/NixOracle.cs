@@ -17,6 +17,13 @@ internal sealed class NixOracle(string storeRoot)
 
     public string Add(string path) => Run("--add", path).Trim();
 
+    /// <summary>The NAR hash Nix recorded, as <c>sha256:&lt;nixbase32&gt;</c>.</summary>
+    public string QueryHash(string storePath) => Run("--query", "--hash", storePath).Trim();
+
+    /// <summary>Nix's own NAR hash of any path, as <c>sha256:&lt;nixbase32&gt;</c>.</summary>
+    public static string HashPath(string path) =>
+        "sha256:" + System.Text.Encoding.UTF8.GetString(Tools.RunBytes("nix-hash", Environment(), "--type", "sha256", "--base32", path)).Trim();
+
     /// <summary>The NAR of a store path; --dump reads a real path, so this names its place inside the chroot store.</summary>
     public byte[] Dump(string storePath) => Tools.RunBytes("nix-store", Environment(), "--dump", storeRoot + storePath);
 

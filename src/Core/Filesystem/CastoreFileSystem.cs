@@ -226,7 +226,7 @@ public sealed partial class CastoreFileSystem : IDisposable
         Stream? stream;
         try
         {
-            stream = _store.Blobs.OpenReadAsync(digest).GetAwaiter().GetResult();
+            stream = WithTimeout(ct => _store.Blobs.OpenReadAsync(digest, ct));
         }
         catch (Exception e) when (IsStoreFailure(e))
         {
@@ -240,7 +240,7 @@ public sealed partial class CastoreFileSystem : IDisposable
             return Errno.EIO;
         }
 
-        var blob = new OpenBlob(stream);
+        var blob = new OpenBlob(stream, _options.StoreTimeout);
         wholeFile = blob.WholeFile;
         handle = _files.Add(blob);
         return Errno.None;
@@ -360,7 +360,8 @@ public sealed partial class CastoreFileSystem : IDisposable
 
         try
         {
-            var pathInfo = _store.PathInfos.GetAsync(storePath.Digest.ToArray()).GetAwaiter().GetResult();
+            var digest = storePath.Digest.ToArray();
+            var pathInfo = WithTimeout(ct => _store.PathInfos.GetAsync(digest, ct));
             if (pathInfo?.Node is { } root && NodeRules.NameOf(root).Span.SequenceEqual(name))
             {
                 node = root;
@@ -380,7 +381,7 @@ public sealed partial class CastoreFileSystem : IDisposable
         roots = [];
         try
         {
-            roots = ListRootsAsync().GetAwaiter().GetResult();
+            roots = WithTimeout(ListRootsAsync);
             return Errno.None;
         }
         catch (Exception e) when (IsStoreFailure(e))
@@ -390,10 +391,10 @@ public sealed partial class CastoreFileSystem : IDisposable
         }
     }
 
-    private async Task<DirectoryEntry[]> ListRootsAsync()
+    private async Task<DirectoryEntry[]> ListRootsAsync(CancellationToken ct)
     {
         var roots = new List<DirectoryEntry>();
-        await foreach (var pathInfo in _store.PathInfos.ListAsync().ConfigureAwait(false))
+        await foreach (var pathInfo in _store.PathInfos.ListAsync(ct).ConfigureAwait(false))
         {
             if (pathInfo.Node is { } node)
             {
@@ -416,7 +417,7 @@ public sealed partial class CastoreFileSystem : IDisposable
         var digest = directory.Digest;
         try
         {
-            var fetched = _store.Directories.GetAsync(digest).GetAwaiter().GetResult();
+            var fetched = WithTimeout(ct => _store.Directories.GetAsync(digest, ct));
             if (fetched is null)
             {
                 LogStoreFailure(directory.Number, "fetch directory " + digest.ToHex(), "the directory is not in the store");
@@ -434,9 +435,23 @@ public sealed partial class CastoreFileSystem : IDisposable
         }
     }
 
+    /// <summary>Waits for a store call, at most <see cref="FileSystemOptions.StoreTimeout"/>.</summary>
+    private T WithTimeout<T>(Func<CancellationToken, Task<T>> call)
+    {
+        using var deadline = new CancellationTokenSource(_options.StoreTimeout);
+        try
+        {
+            return call(deadline.Token).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException e) when (deadline.IsCancellationRequested)
+        {
+            throw new TimeoutException($"the store did not answer within {_options.StoreTimeout.TotalSeconds} s", e);
+        }
+    }
+
     /// <summary>What a store that is unreachable, damaged or lying throws; all of it is EIO to the caller.</summary>
     private static bool IsStoreFailure(Exception e) =>
-        e is IOException or UnauthorizedAccessException or ObjectDisposedException or HttpRequestException
+        e is IOException or UnauthorizedAccessException or ObjectDisposedException or HttpRequestException or TimeoutException or OperationCanceledException
             or global::Grpc.Core.RpcException or System.Data.Common.DbException or CastoreValidationException or InvalidDigestLengthException;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "node {Node}: {Action} failed: {Reason}")]

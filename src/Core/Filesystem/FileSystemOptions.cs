@@ -9,6 +9,9 @@ public sealed record FileSystemOptions
 
     /// <summary>Mount this directory as the root instead of the store's path infos.</summary>
     public B3Digest? RootDirectory { get; init; }
+
+    /// <summary>How long one call to the store may take before the request fails with EIO instead of hanging.</summary>
+    public TimeSpan StoreTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>What statfs shows.</summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.Win32.SafeHandles;
 
 namespace CastoreFs.Core.Filesystem;
@@ -5,9 +6,9 @@ namespace CastoreFs.Core.Filesystem;
 /// <summary>
 /// An open file: a seekable blob reader. Reads fill the buffer except at the end of the blob, as the kernel
 /// takes a short read for end of file. A blob that is a plain local file is read by position, without a
-/// lock, and can be handed to the kernel.
+/// lock, and can be handed to the kernel. Any other (remote) reader gets <paramref name="timeout"/> per read.
 /// </summary>
-internal sealed class OpenBlob(Stream stream) : IDisposable
+internal sealed class OpenBlob(Stream stream, TimeSpan timeout) : IDisposable
 {
     private readonly Lock _lock = new();
 
@@ -33,27 +34,37 @@ internal sealed class OpenBlob(Stream stream) : IDisposable
             return total;
         }
 
-        lock (_lock)
+        var buffer = ArrayPool<byte>.Shared.Rent(destination.Length);
+        try
         {
-            if (offset >= stream.Length)
+            using var deadline = new CancellationTokenSource(timeout);
+            lock (_lock)
             {
-                return 0;
-            }
-
-            stream.Position = offset;
-            while (total < destination.Length)
-            {
-                int n = stream.Read(destination[total..]);
-                if (n == 0)
+                if (offset >= stream.Length)
                 {
-                    break;
+                    return 0;
                 }
 
-                total += n;
-            }
-        }
+                stream.Position = offset;
+                while (total < destination.Length)
+                {
+                    int n = stream.ReadAsync(buffer.AsMemory(total, destination.Length - total), deadline.Token).AsTask().GetAwaiter().GetResult();
+                    if (n == 0)
+                    {
+                        break;
+                    }
 
-        return total;
+                    total += n;
+                }
+            }
+
+            buffer.AsSpan(0, total).CopyTo(destination);
+            return total;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     public void Dispose() => stream.Dispose();

@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using CastoreFs.Core.Digests;
+using CastoreFs.Core.Fuse.Protocol;
+using CastoreFs.Core.Services;
+using CastoreFs.Core.Services.Blobs;
+using CastoreFs.Core.Services.Directories;
+using CastoreFs.Core.Services.PathInfos;
+using CastoreFs.Core.Tests;
+using CastoreFs.Core.Tests.Cli;
+using Snix.Castore.V1;
+using static CastoreFs.Linux.Tests.SeedStore;
+
+namespace CastoreFs.Linux.Tests;
+
+/// <summary>File contents through the kernel: concurrency, passthrough, and a store that goes away.</summary>
+[TestClass]
+public sealed class ReadTests
+{
+    private const string Big = "77777777777777777777777777777777-big";
+
+    [TestMethod]
+    public void Sixteen_threads_reading_random_ranges_get_every_byte_right()
+    {
+        var store = SeedStore.Create();
+        var big = RandomBytes(64 << 20, seed: 1);
+        PutFile(store, Big, big);
+        using var mount = TestMount.Start(store, threads: 4);
+
+        var files = new[] { (mount[BlobB], Fixtures.BlobB), (mount[Big], big) };
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var threads = Enumerable.Range(0, 16).Select(t => new Thread(() =>
+        {
+            var random = new Random(t);
+            var buffer = new byte[512 * 1024];
+            foreach (var (path, expected) in files)
+            {
+                using var handle = File.OpenHandle(path);
+                for (int i = 0; i < 40; i++)
+                {
+                    long offset = random.NextInt64(expected.Length + 4096L);
+                    int length = random.Next(1, buffer.Length);
+                    int n = RandomAccess.Read(handle, buffer.AsSpan(0, length), offset);
+                    int want = (int)Math.Clamp(expected.Length - offset, 0, length);
+                    if (n != want || !buffer.AsSpan(0, n).SequenceEqual(expected.AsSpan((int)Math.Min(offset, expected.Length), n)))
+                    {
+                        failures.Add($"{Path.GetFileName(path)} at {offset} (+{length}): got {n} bytes, wanted {want}, or other bytes");
+                    }
+                }
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        Assert.IsEmpty(failures, string.Join('\n', failures.Take(5)));
+    }
+
+    [TestMethod]
+    public void Passthrough_on_and_off_serve_the_same_bytes()
+    {
+        using var dir = new TempDirectory();
+        var data = RandomBytes(9 << 20, seed: 2);
+        using (var store = CastoreStore.Open(dir.Combine("store")))
+        {
+            PutFile(store, Big, data);
+        }
+
+        using var embedded = CastoreStore.Open(dir.Combine("store"));
+        using (var mount = TestMount.Start(embedded, passthrough: true))
+        {
+            Assert.IsTrue(mount.Server.Passthrough, "this kernel offers passthrough (6.9+), and we are root");
+            Assert.IsTrue(data.AsSpan().SequenceEqual(File.ReadAllBytes(mount[Big])));
+            Assert.AreEqual(0L, mount.Server.RequestCount(FuseOpcode.Read), "passthrough reads never reach us");
+        }
+
+        using (var mount = TestMount.Start(embedded, passthrough: false))
+        {
+            Assert.IsFalse(mount.Server.Passthrough);
+            Assert.IsTrue(data.AsSpan().SequenceEqual(File.ReadAllBytes(mount[Big])));
+            Assert.IsGreaterThan(0L, mount.Server.RequestCount(FuseOpcode.Read));
+        }
+    }
+
+    [TestMethod]
+    public void A_store_server_killed_mid_read_gives_EIO_and_reads_work_once_it_is_back()
+    {
+        TestMount.RequireFuse();
+        using var dir = new TempDirectory();
+        var data = RandomBytes(64 << 20, seed: 3);
+        var storeDir = dir.Combine("store");
+        using (var store = CastoreStore.Open(storeDir))
+        {
+            PutFile(store, Big, data);
+        }
+
+        var socket = dir.Combine("s.sock");
+        var cli = new CliRunner(dir.Combine("home"));
+        var server = StartServer(cli, storeDir, socket);
+        try
+        {
+            using var remote = CastoreStore.Open("grpc+unix://" + socket, dir.Combine("cache"));
+            using var mount = TestMount.Start(remote);
+            using (var handle = File.OpenHandle(mount[Big]))
+            {
+                var head = new byte[1 << 20];
+                Assert.AreEqual(head.Length, RandomAccess.Read(handle, head, 0));
+                Assert.IsTrue(head.AsSpan().SequenceEqual(data.AsSpan(0, head.Length)));
+
+                server.Kill(entireProcessTree: true);
+                server.WaitForExit();
+                var read = Task.Run(() => RandomAccess.Read(handle, new byte[1 << 20], 48L << 20));
+                Assert.AreSame(read, Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(60))).Result, "a read from a dead store must fail, not hang");
+                Assert.IsInstanceOfType<IOException>(read.Exception?.InnerException, "EIO");
+            }
+
+            server.Dispose();
+            server = StartServer(cli, storeDir, socket);
+            Assert.IsTrue(data.AsSpan().SequenceEqual(File.ReadAllBytes(mount[Big])), "reads succeed once the store is back");
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            server.Dispose();
+        }
+    }
+
+    private static Process StartServer(CliRunner cli, string storeDir, string socket)
+    {
+        File.Delete(socket);
+        var server = cli.Start("--store", storeDir, "serve", "--listen", "unix://" + socket);
+        var line = server.StandardError.ReadLineAsync();
+        Assert.IsTrue(line.Wait(TimeSpan.FromSeconds(60)), "serve did not start");
+        StringAssert.Contains(line.Result, "serving on");
+        return server;
+    }
+
+    private static void PutFile(CastoreStore store, string name, byte[] data)
+    {
+        var digest = store.Blobs.PutAsync(data).GetAwaiter().GetResult();
+        Put(store, new Node { File = new FileNode { Name = Bytes(name), Digest = digest.ToByteString(), Size = (ulong)data.Length } });
+    }
+
+    private static byte[] RandomBytes(int length, int seed)
+    {
+        var data = new byte[length];
+        new Random(seed).NextBytes(data);
+        return data;
+    }
+}
