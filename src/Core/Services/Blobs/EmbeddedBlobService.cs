@@ -49,18 +49,28 @@ public sealed class EmbeddedBlobService(EmbeddedDatabase db) : IBlobService
         return chunks;
     }
 
-    /// <summary>Opens a blob, or one chunk of a blob when <paramref name="digest"/> names a chunk.</summary>
+    /// <summary>
+    /// Opens a blob, or one chunk of a blob when <paramref name="digest"/> names a chunk. A blob's file
+    /// exists only once it is complete (it is renamed into place), so opening it needs no query: a mount
+    /// opens one file per read of a small file.
+    /// </summary>
     public async Task<Stream?> OpenReadAsync(B3Digest digest, CancellationToken ct = default)
     {
-        using var connection = db.Connect();
-        using (var blob = EmbeddedDatabase.Command(connection, "SELECT 1 FROM blobs WHERE digest = $d", ("$d", digest.Span.ToArray())))
+        try
         {
-            if (await blob.ExecuteScalarAsync(ct).ConfigureAwait(false) is not null)
+            return new FileStream(PathOf(digest), new FileStreamOptions
             {
-                return OpenFile(digest);
-            }
+                Mode = FileMode.Open,
+                Access = FileAccess.Read,
+                Share = FileShare.Read | FileShare.Delete,
+                BufferSize = 0,
+            });
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
         }
 
+        using var connection = db.Connect();
         using var chunk = EmbeddedDatabase.Command(connection, "SELECT blob, offset, size FROM chunks WHERE digest = $d LIMIT 1", ("$d", digest.Span.ToArray()));
         using var reader = await chunk.ExecuteReaderAsync(ct).ConfigureAwait(false);
         if (!await reader.ReadAsync(ct).ConfigureAwait(false))
@@ -73,22 +83,4 @@ public sealed class EmbeddedBlobService(EmbeddedDatabase db) : IBlobService
     }
 
     public IBlobWriter OpenWrite() => new EmbeddedBlobWriter(this);
-
-    private FileStream OpenFile(B3Digest digest)
-    {
-        try
-        {
-            return new FileStream(PathOf(digest), new FileStreamOptions
-            {
-                Mode = FileMode.Open,
-                Access = FileAccess.Read,
-                Share = FileShare.Read | FileShare.Delete,
-                BufferSize = 0,
-            });
-        }
-        catch (FileNotFoundException e)
-        {
-            throw new IOException($"blob {digest.ToHex()} is indexed but its file is missing from {db.BlobsPath}", e);
-        }
-    }
 }
