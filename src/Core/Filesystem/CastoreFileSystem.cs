@@ -38,8 +38,6 @@ public sealed partial class CastoreFileSystem : IDisposable
     /// <summary>Nodes the kernel holds references to (or was shown), besides the root.</summary>
     public int TrackedInodes => _inodes.Count;
 
-    public int OpenFiles => _files.Count;
-
     /// <summary>Opens the filesystem; with a root directory, checks that the store has it.</summary>
     public static async Task<CastoreFileSystem> OpenAsync(
         CastoreStore store, FileSystemOptions? options = null, ILogger? logger = null, CancellationToken ct = default)
