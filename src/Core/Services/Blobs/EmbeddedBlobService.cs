@@ -62,7 +62,9 @@ public sealed class EmbeddedBlobService(EmbeddedDatabase db) : IBlobService
             {
                 Mode = FileMode.Open,
                 Access = FileAccess.Read,
-                Share = FileShare.Read | FileShare.Delete,
+
+                // Blob files never change; sharing everything spares .NET its advisory flock on every open.
+                Share = FileShare.ReadWrite | FileShare.Delete,
                 BufferSize = 0,
 
                 // Blobs are mostly read front to back: a doubled kernel readahead keeps the disk ahead of the reader.
