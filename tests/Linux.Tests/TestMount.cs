@@ -33,16 +33,15 @@ internal sealed class TestMount : IDisposable
 
     public string this[string relative] => System.IO.Path.Combine(Path, relative);
 
+    /// <summary>Reports the test Inconclusive, with the reason, where this machine cannot mount.</summary>
     public static void RequireFuse()
     {
-        if (!File.Exists("/dev/fuse"))
+        var missing = !System.IO.Path.Exists("/dev/fuse") ? "/dev/fuse is missing: this machine cannot mount FUSE filesystems"
+            : !Posix.IsRoot ? "in-process test mounts need root (mount(2)); run the tests as root as CI does"
+            : null;
+        if (missing is not null)
         {
-            Assert.Inconclusive("/dev/fuse is missing: this machine cannot mount FUSE filesystems");
-        }
-
-        if (!Posix.IsRoot)
-        {
-            Assert.Inconclusive("in-process test mounts need root (mount(2)); run the tests as root as CI does");
+            Assert.Inconclusive(missing);
         }
     }
 
