@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using CastoreFs.Core.Filesystem;
 using CastoreFs.Core.Fuse.Protocol;
@@ -6,8 +7,8 @@ namespace CastoreFs.Core.Fuse;
 
 public sealed partial class FuseServer
 {
-    private static readonly int DirentSize = Marshal.SizeOf<FuseDirent>();
-    private static readonly int EntryOutSize = Marshal.SizeOf<FuseEntryOut>();
+    private static readonly int DirentSize = Unsafe.SizeOf<FuseDirent>();
+    private static readonly int EntryOutSize = Unsafe.SizeOf<FuseEntryOut>();
 
     private int Opendir(in FuseInHeader header, ReadOnlySpan<byte> body, Span<byte> payload)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using CastoreFs.Core.Filesystem;
@@ -20,8 +21,8 @@ public sealed partial class FuseServer
     /// <summary>A handler's answer when the request takes no reply (FORGET, BATCH_FORGET).</summary>
     private const int NoReply = int.MinValue;
 
-    private static readonly int InHeaderSize = Marshal.SizeOf<FuseInHeader>();
-    private static readonly int OutHeaderSize = Marshal.SizeOf<FuseOutHeader>();
+    private static readonly int InHeaderSize = Unsafe.SizeOf<FuseInHeader>();
+    private static readonly int OutHeaderSize = Unsafe.SizeOf<FuseOutHeader>();
 
     private readonly CastoreFileSystem _fs;
     private readonly FuseServerOptions _options;
