@@ -122,17 +122,9 @@ public sealed class CliMountTests
     private static string RunAs(string program, params string[] args) =>
         Run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", program, .. args]);
 
-    private static string Run(string program, params string[] args)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        args.ToList().ForEach(start.ArgumentList.Add);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEnd();
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.AreEqual(0, process.ExitCode, $"{program} {string.Join(' ', args)}: {stderr}");
-        return stdout;
-    }
+    /// <summary>Stdout of a program that must succeed (the shared <see cref="Tools.RunBytes"/> throws with its stderr otherwise).</summary>
+    private static string Run(string program, params string[] args) =>
+        System.Text.Encoding.UTF8.GetString(Tools.RunBytes(program, new Dictionary<string, string?>(), args));
 
     private static void CopyDirectory(string from, string to)
     {
