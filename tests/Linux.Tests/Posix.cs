@@ -31,6 +31,21 @@ internal static unsafe partial class Posix
         return 0;
     }
 
+    /// <summary>Opens, reads one byte and closes: 0, the errno of open(), or the errno of read().</summary>
+    public static int TryOpenAndRead(string path)
+    {
+        int fd = Open(path, O_RDONLY, 0);
+        if (fd < 0)
+        {
+            return Marshal.GetLastPInvokeError();
+        }
+
+        byte one;
+        int error = ReadNative(fd, &one, 1) < 0 ? Marshal.GetLastPInvokeError() : 0;
+        _ = Close(fd);
+        return error;
+    }
+
     /// <summary>The names and d_ino of a directory, or the errno of opendir/readdir.</summary>
     public static (List<(string Name, ulong Ino, byte Type)> Entries, int Errno) ReadDirectory(string path)
     {
@@ -132,6 +147,9 @@ internal static unsafe partial class Posix
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags, int mode);
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    private static partial nint ReadNative(int fd, byte* buffer, nuint count);
 
     [LibraryImport("libc", EntryPoint = "close")]
     private static partial int Close(int fd);

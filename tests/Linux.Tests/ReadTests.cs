@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using CastoreFs.Core.Digests;
 using CastoreFs.Core.Fuse.Protocol;
+using CastoreFs.Core.Model;
 using CastoreFs.Core.Services;
 using CastoreFs.Core.Services.Blobs;
 using CastoreFs.Core.Services.Directories;
@@ -9,6 +10,7 @@ using CastoreFs.Core.Tests;
 using CastoreFs.Core.Tests.Cli;
 using Snix.Castore.V1;
 using static CastoreFs.Linux.Tests.SeedStore;
+using Directory = Snix.Castore.V1.Directory;
 
 namespace CastoreFs.Linux.Tests;
 
@@ -17,6 +19,7 @@ namespace CastoreFs.Linux.Tests;
 public sealed class ReadTests
 {
     private const string Big = "77777777777777777777777777777777-big";
+    private const string Tree = "88888888888888888888888888888888-tree";
 
     [TestMethod]
     public void Sixteen_threads_reading_random_ranges_get_every_byte_right()
@@ -51,6 +54,50 @@ public sealed class ReadTests
         threads.ForEach(t => t.Start());
         threads.ForEach(t => t.Join());
         Assert.IsEmpty(failures, string.Join('\n', failures.Take(5)));
+    }
+
+    [TestMethod]
+    public void Without_passthrough_files_are_read_without_opens_and_a_first_read_prefetches_its_directory()
+    {
+        using var dir = new TempDirectory();
+        var contents = Enumerable.Range(0, 40).Select(i => RandomBytes(1 + (i * 97), seed: 10 + i)).ToArray();
+        var names = contents.Select((_, i) => $"f{i:00}").ToArray();
+        using (var store = CastoreStore.Open(dir.Combine("store")))
+        {
+            var tree = new Directory();
+            for (int i = 0; i < contents.Length; i++)
+            {
+                var digest = store.Blobs.PutAsync(contents[i]).GetAwaiter().GetResult();
+                tree.Files.Add(new FileNode { Name = Bytes(names[i]), Digest = digest.ToByteString(), Size = (ulong)contents[i].Length });
+            }
+
+            PutClosure(store.Directories, tree);
+            Put(store, new Node { Directory = new DirectoryNode { Name = Bytes(Tree), Digest = tree.Digest().ToByteString(), Size = tree.Size() } });
+        }
+
+        using var embedded = CastoreStore.Open(dir.Combine("store"));
+        using var mount = TestMount.Start(embedded, passthrough: false);
+        foreach (var name in names)
+        {
+            Assert.AreEqual(0, Posix.Stat(mount[Tree + "/" + name]).Errno);
+        }
+
+        Assert.AreEqual(0L, mount.FileSystem.PrefetchedBlobs, "listing and stat (find, ls -l) read no contents");
+        for (int i = 0; i < names.Length; i++)
+        {
+            CollectionAssert.AreEqual(contents[i], File.ReadAllBytes(mount[Tree + "/" + names[i]]), names[i]);
+        }
+
+        Assert.AreEqual(1L, mount.Server.RequestCount(FuseOpcode.Open), "the first OPEN is declined, and the kernel sends no more");
+        Assert.AreEqual(0L, mount.Server.RequestCount(FuseOpcode.Release));
+        Assert.IsLessThanOrEqualTo(1L, mount.Server.RequestCount(FuseOpcode.Flush));
+        var deadline = Stopwatch.StartNew();
+        while (mount.FileSystem.PrefetchedBlobs < names.Length - 1 && deadline.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            Thread.Sleep(10);
+        }
+
+        Assert.AreEqual(names.Length - 1L, mount.FileSystem.PrefetchedBlobs, "the first read fetched its siblings once");
     }
 
     [TestMethod]

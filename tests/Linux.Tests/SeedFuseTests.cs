@@ -243,7 +243,15 @@ public sealed class SeedFuseTests
         Assert.AreEqual(0, errno);
         Assert.IsTrue(stat.IsFile);
         Assert.AreEqual(Fixtures.BlobB.Length, stat.Size);
-        Assert.AreEqual(Errnos.EIO, Posix.TryOpen(mount[BlobB], Posix.O_RDONLY));
+
+        // The seed fails the open. Without passthrough we decline opens (no_open), so the read fails instead.
+        Assert.AreEqual(0, Posix.TryOpen(mount[BlobB], Posix.O_RDONLY));
+        Assert.AreEqual(Errnos.EIO, Posix.TryOpenAndRead(mount[BlobB]));
+        using (var opening = TestMount.Start(SeedStore.Create(withBlobs: false), passthrough: true))
+        {
+            Assert.IsTrue(opening.Server.Passthrough);
+            Assert.AreEqual(Errnos.EIO, Posix.TryOpen(opening[BlobB], Posix.O_RDONLY));
+        }
 
         // The mount survives.
         Assert.AreEqual(0, Posix.Stat(mount[DirectoryComplicated + "/keep"]).Errno);

@@ -2,6 +2,7 @@ using System.Text;
 using CastoreFs.Core.Digests;
 using CastoreFs.Core.Model;
 using CastoreFs.Core.Services;
+using CastoreFs.Core.Services.Blobs;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Win32.SafeHandles;
@@ -20,11 +21,16 @@ public sealed partial class CastoreFileSystem : IDisposable
 {
     public const ulong RootInode = InodeTracker.RootInode;
 
+    /// <summary>Blobs kept open for reads without an open: enough for many files read at once, far below fd limits.</summary>
+    private const int UnopenedBlobsKept = 256;
+
     private readonly CastoreStore _store;
     private readonly FileSystemOptions _options;
     private readonly ILogger _logger;
     private readonly InodeTracker _inodes;
     private readonly HandleTable<OpenBlob> _files = new();
+    private readonly BlobPrefetcher? _prefetcher;
+    private readonly OpenBlobCache _unopened = new(UnopenedBlobsKept);
     private readonly HandleTable<DirectoryEntry[]> _rootListings = new();
 
     private CastoreFileSystem(CastoreStore store, FileSystemOptions options, Inode root, ILogger logger)
@@ -33,7 +39,11 @@ public sealed partial class CastoreFileSystem : IDisposable
         _options = options;
         _logger = logger;
         _inodes = new InodeTracker(root);
+        _prefetcher = store.Blobs is ILocalBlobFiles local ? new BlobPrefetcher(local, 16) : null;
     }
+
+    /// <summary>Small blobs read ahead because a sibling was opened.</summary>
+    public long PrefetchedBlobs => _prefetcher?.Prefetched ?? 0;
 
     /// <summary>Nodes the kernel holds references to (or was shown), besides the root.</summary>
     public int TrackedInodes => _inodes.Count;
@@ -102,7 +112,7 @@ public sealed partial class CastoreFileSystem : IDisposable
             return Errno.ENOENT;
         }
 
-        attributes = _inodes.Reference(node, 1).Attributes;
+        attributes = _inodes.Reference(node, 1, parent).Attributes;
         return Errno.None;
     }
 
@@ -110,16 +120,22 @@ public sealed partial class CastoreFileSystem : IDisposable
     public bool IsImmutable(ulong directory) => directory != RootInode || _options.RootDirectory is not null;
 
     /// <summary>The kernel dropped <paramref name="lookups"/> references.</summary>
-    public void Forget(ulong inode, ulong lookups) => _inodes.Forget(inode, lookups);
+    public void Forget(ulong inode, ulong lookups)
+    {
+        if (_inodes.Forget(inode, lookups))
+        {
+            _unopened.Remove(inode);
+        }
+    }
 
     /// <summary>Attributes of a listed entry, counted as a lookup (readdirplus).</summary>
-    public NodeAttributes LookupEntry(DirectoryEntry entry) => _inodes.Reference(entry.Node, 1).Attributes;
+    public NodeAttributes LookupEntry(ulong directory, DirectoryEntry entry) => _inodes.Reference(entry.Node, 1, directory).Attributes;
 
     /// <summary>
     /// The number of a listed entry without a reference (plain readdir). An entry not yet tracked is
     /// numbered now, so that a later lookup shows the same st_ino; it stays until a lookup and its forget.
     /// </summary>
-    public ulong InodeOf(DirectoryEntry entry) => _inodes.Reference(entry.Node, 0).Number;
+    public ulong InodeOf(ulong directory, DirectoryEntry entry) => _inodes.Reference(entry.Node, 0, directory).Number;
 
     public Errno ReadLink(ulong inode, out ReadOnlyMemory<byte> target)
     {
@@ -190,6 +206,7 @@ public sealed partial class CastoreFileSystem : IDisposable
         }
 
         var error = LoadListing(node, out var listing);
+
         entries = listing;
         return error;
     }
@@ -204,54 +221,56 @@ public sealed partial class CastoreFileSystem : IDisposable
     {
         handle = 0;
         wholeFile = null;
-        var node = _inodes.Get(inode);
-        if (node is null)
+        OpenBlob? blob = null;
+        var error = CanOpen(inode, forWriting);
+        if (error == Errno.None)
         {
-            return Errno.ENOENT;
+            error = OpenBlob(inode, out blob);
         }
 
-        if (node.Kind != NodeKind.File)
+        if (error != Errno.None)
         {
-            return Errno.EISDIR;
+            return error;
         }
 
-        if (forWriting)
-        {
-            return Errno.EROFS;
-        }
-
-        var digest = node.Digest;
-        Stream? stream;
-        try
-        {
-            stream = WithTimeout(ct => _store.Blobs.OpenReadAsync(digest, ct));
-        }
-        catch (Exception e) when (IsStoreFailure(e))
-        {
-            LogStoreFailure(inode, "open blob " + digest.ToHex(), e.Message);
-            return Errno.EIO;
-        }
-
-        if (stream is null)
-        {
-            LogStoreFailure(inode, "open blob " + digest.ToHex(), "the blob is not in the store");
-            return Errno.EIO;
-        }
-
-        var blob = new OpenBlob(stream, _options.StoreTimeout);
-        wholeFile = blob.WholeFile;
+        wholeFile = blob!.WholeFile;
         handle = _files.Add(blob);
         return Errno.None;
     }
 
-    /// <summary>Reads up to <paramref name="destination"/>.Length bytes; fewer only at the end of the file.</summary>
-    public Errno Read(ulong handle, long offset, Span<byte> destination, out int count)
+    /// <summary>What an open would answer, short of opening the blob: ENOENT, EISDIR, EROFS or none.</summary>
+    public Errno CanOpen(ulong inode, bool forWriting)
+    {
+        var node = _inodes.Get(inode);
+        return node is null ? Errno.ENOENT : node.Kind != NodeKind.File ? Errno.EISDIR : forWriting ? Errno.EROFS : Errno.None;
+    }
+
+    /// <summary>
+    /// Reads up to <paramref name="destination"/>.Length bytes; fewer only at the end of the file. Handle 0
+    /// reads a file that was never opened (the transport skips opens): its blob is opened here and kept in a
+    /// small cache for the next read.
+    /// </summary>
+    public Errno Read(ulong inode, ulong handle, long offset, Span<byte> destination, out int count)
     {
         count = 0;
-        var blob = _files.Get(handle);
-        if (blob is null)
+        OpenBlob? blob;
+        if (handle != 0)
         {
-            return Errno.EBADF;
+            blob = _files.Get(handle);
+            if (blob is null || !blob.TryHold())
+            {
+                return Errno.EBADF;
+            }
+        }
+        else if ((blob = _unopened.Hold(inode)) is null)
+        {
+            var error = OpenBlob(inode, out blob);
+            if (error != Errno.None)
+            {
+                return error;
+            }
+
+            blob = _unopened.Add(inode, blob!);
         }
 
         try
@@ -262,12 +281,60 @@ public sealed partial class CastoreFileSystem : IDisposable
         }
         catch (Exception e) when (IsStoreFailure(e))
         {
-            LogStoreFailure(handle, "read at " + offset, e.Message);
+            // A reader that failed once (a store that went away) is not asked again: the next read reopens.
+            LogStoreFailure(inode, "read at " + offset, e.Message);
+            if (handle == 0)
+            {
+                _unopened.Remove(inode);
+            }
+
             return Errno.EIO;
+        }
+        finally
+        {
+            blob.Dispose();
         }
     }
 
     public void Release(ulong handle) => _files.Remove(handle)?.Dispose();
+
+    private Errno OpenBlob(ulong inode, out OpenBlob? blob)
+    {
+        blob = null;
+        var error = CanOpen(inode, forWriting: false);
+        if (error != Errno.None)
+        {
+            return error;
+        }
+
+        var node = _inodes.Get(inode)!;
+
+        PrefetchSiblings(node);
+        var digest = node.Digest;
+        try
+        {
+            if (_store.Blobs is ILocalBlobFiles local && local.TryOpenFile(digest) is { } file)
+            {
+                blob = new OpenBlob(file);
+                return Errno.None;
+            }
+
+            var stream = WithTimeout(ct => _store.Blobs.OpenReadAsync(digest, ct));
+            if (stream is not null)
+            {
+                blob = new OpenBlob(stream, _options.StoreTimeout);
+                return Errno.None;
+            }
+        }
+        catch (Exception e) when (IsStoreFailure(e))
+        {
+            LogStoreFailure(inode, "open blob " + digest.ToHex(), e.Message);
+            return Errno.EIO;
+        }
+
+        LogStoreFailure(inode, "open blob " + digest.ToHex(), "the blob is not in the store");
+        return Errno.EIO;
+    }
 
     public Errno GetExtendedAttribute(ulong inode, ReadOnlySpan<byte> name, out byte[] value)
     {
@@ -315,6 +382,9 @@ public sealed partial class CastoreFileSystem : IDisposable
         {
             blob.Dispose();
         }
+
+        _unopened.Clear();
+        _prefetcher?.Dispose();
     }
 
     private bool IsStoreRoot(Inode node) => node.Number == RootInode && _options.RootDirectory is null;
@@ -342,6 +412,26 @@ public sealed partial class CastoreFileSystem : IDisposable
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The first file opened in a directory announces the others: a reader that opens one file of a
+    /// directory mostly goes on to the next ones (tar, cp -r, grep -r), and listing alone (find, ls) does not.
+    /// </summary>
+    private void PrefetchSiblings(Inode file)
+    {
+        if (_prefetcher is null || file.Parent is not { Listing: { } listing } parent || !parent.StartPrefetch())
+        {
+            return;
+        }
+
+        foreach (var entry in listing)
+        {
+            if (entry.Node.File is { Size: <= BlobPrefetcher.MaxBlobSize } sibling && sibling.Digest != file.Identity)
+            {
+                _prefetcher.Enqueue(new B3Digest(sibling.Digest.Span));
+            }
+        }
     }
 
     private static DirectoryEntry[] ListingOf(Snix.Castore.V1.Directory directory) =>

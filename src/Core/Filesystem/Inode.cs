@@ -8,6 +8,7 @@ namespace CastoreFs.Core.Filesystem;
 internal sealed class Inode
 {
     private DirectoryEntry[]? _listing;
+    private int _prefetched;
 
     private Inode(ulong number, NodeKind kind, ByteString identity, ulong size, bool executable)
     {
@@ -44,6 +45,12 @@ internal sealed class Inode
         get => Volatile.Read(ref _listing);
         set => Volatile.Write(ref _listing, value);
     }
+
+    /// <summary>The directory a file was last listed or looked up in: where the next reads will likely go.</summary>
+    public Inode? Parent { get; set; }
+
+    /// <summary>True the first time only: a directory's files are prefetched once.</summary>
+    public bool StartPrefetch() => Interlocked.Exchange(ref _prefetched, 1) == 0;
 
     /// <summary>The root of a store: the directory of its path infos, which has no digest.</summary>
     public static Inode ForStoreRoot(ulong number) => new(number, NodeKind.Directory, ByteString.Empty, 0, executable: false);

@@ -40,9 +40,10 @@ internal sealed class InodeTracker
 
     /// <summary>
     /// The inode for <paramref name="node"/>'s content, created if needed, with <paramref name="lookups"/>
-    /// more kernel references (0 when only its number is shown, as in a plain readdir).
+    /// more kernel references (0 when only its number is shown, as in a plain readdir), named in the
+    /// directory numbered <paramref name="parent"/>.
     /// </summary>
-    public Inode Reference(Node node, ulong lookups)
+    public Inode Reference(Node node, ulong lookups, ulong parent)
     {
         var key = Inode.KeyOf(node);
         lock (_lock)
@@ -55,30 +56,39 @@ internal sealed class InodeTracker
             }
 
             inode.LookupCount += lookups;
+            if (inode.Kind == NodeKind.File)
+            {
+                inode.Parent = _byNumber.GetValueOrDefault(parent);
+            }
+
             return inode;
         }
     }
 
-    public void Forget(ulong number, ulong lookups)
+    /// <summary>Drops <paramref name="lookups"/> references; true when that dropped the node.</summary>
+    public bool Forget(ulong number, ulong lookups)
     {
         if (number == RootInode)
         {
-            return;
+            return false;
         }
 
         lock (_lock)
         {
             if (!_byNumber.TryGetValue(number, out var inode))
             {
-                return;
+                return false;
             }
 
             inode.LookupCount -= Math.Min(lookups, inode.LookupCount);
-            if (inode.LookupCount == 0)
+            if (inode.LookupCount != 0)
             {
-                _byNumber.Remove(number);
-                _byContent.Remove(inode.Key);
+                return false;
             }
+
+            _byNumber.Remove(number);
+            _byContent.Remove(inode.Key);
+            return true;
         }
     }
 }

@@ -4,16 +4,57 @@ using Microsoft.Win32.SafeHandles;
 namespace CastoreFs.Core.Filesystem;
 
 /// <summary>
-/// An open file: a seekable blob reader. Reads fill the buffer except at the end of the blob, as the kernel
-/// takes a short read for end of file. A blob that is a plain local file is read by position, without a
-/// lock, and can be handed to the kernel. Any other (remote) reader gets <paramref name="timeout"/> per read.
+/// An open file: a blob's local file read by position without a lock, or a seekable blob reader with a
+/// timeout per read. Reads fill the buffer except at the end of the blob, as the kernel takes a short read
+/// for end of file. Counted: each holder releases once, and the last release closes it, so a blob evicted
+/// from a cache while a read is in flight stays open until that read ends.
 /// </summary>
-internal sealed class OpenBlob(Stream stream, TimeSpan timeout) : IDisposable
+internal sealed class OpenBlob : IDisposable
 {
+    private readonly Stream? _stream;
+    private readonly TimeSpan _timeout;
     private readonly Lock _lock = new();
+    private int _holders = 1;
+
+    public OpenBlob(SafeFileHandle file) => WholeFile = file;
+
+    public OpenBlob(Stream stream, TimeSpan timeout)
+    {
+        WholeFile = (stream as FileStream)?.SafeFileHandle;
+        _stream = stream;
+        _timeout = timeout;
+    }
 
     /// <summary>The blob's whole file, when the store keeps it as one.</summary>
-    public SafeFileHandle? WholeFile { get; } = (stream as FileStream)?.SafeFileHandle;
+    public SafeFileHandle? WholeFile { get; }
+
+    /// <summary>One more holder; false once the last one has released it.</summary>
+    public bool TryHold()
+    {
+        int holders = Volatile.Read(ref _holders);
+        while (holders > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _holders, holders + 1, holders);
+            if (seen == holders)
+            {
+                return true;
+            }
+
+            holders = seen;
+        }
+
+        return false;
+    }
+
+    /// <summary>Ends one holder's use; the last closes the blob.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Decrement(ref _holders) == 0)
+        {
+            _stream?.Dispose();
+            WholeFile?.Dispose();
+        }
+    }
 
     public int Read(long offset, Span<byte> destination)
     {
@@ -34,10 +75,11 @@ internal sealed class OpenBlob(Stream stream, TimeSpan timeout) : IDisposable
             return total;
         }
 
+        var stream = _stream!;
         var buffer = ArrayPool<byte>.Shared.Rent(destination.Length);
         try
         {
-            using var deadline = new CancellationTokenSource(timeout);
+            using var deadline = new CancellationTokenSource(_timeout);
             lock (_lock)
             {
                 if (offset >= stream.Length)
@@ -66,6 +108,4 @@ internal sealed class OpenBlob(Stream stream, TimeSpan timeout) : IDisposable
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
-
-    public void Dispose() => stream.Dispose();
 }

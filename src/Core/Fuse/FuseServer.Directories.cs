@@ -72,13 +72,13 @@ public sealed partial class FuseServer
             ulong inode;
             if (plus)
             {
-                var attributes = _fs.LookupEntry(entry);
+                var attributes = _fs.LookupEntry(header.NodeId, entry);
                 FuseEncoding.Write(target, FuseEncoding.Entry(attributes));
                 inode = attributes.Inode;
             }
             else
             {
-                inode = _fs.InodeOf(entry);
+                inode = _fs.InodeOf(header.NodeId, entry);
             }
 
             FuseEncoding.Write(target[(fixedSize - DirentSize)..], new FuseDirent

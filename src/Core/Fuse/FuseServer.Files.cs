@@ -16,13 +16,27 @@ public sealed partial class FuseServer
         }
 
         bool forWriting = (open.Flags & AccessModeMask) != 0 || (open.Flags & Truncate) != 0;
-        var error = _fs.Open(header.NodeId, forWriting, out var handle, out var wholeFile);
+        var error = _fs.CanOpen(header.NodeId, forWriting);
         if (error != Errno.None)
         {
             return Fail(error);
         }
 
-        if (wholeFile is not null && Passthrough && _options.BackingFiles!.TryOpen(wholeFile, out int backingId))
+        if (!Passthrough)
+        {
+            // Without a file to hand to the kernel an open buys nothing but two round trips per file (OPEN,
+            // RELEASE). ENOSYS makes the kernel skip both from now on (no_open): READs come with fh 0 and
+            // the filesystem opens blobs by inode, and the page cache is kept as with KEEP_CACHE.
+            return Fail(Errno.ENOSYS);
+        }
+
+        error = _fs.Open(header.NodeId, forWriting, out var handle, out var wholeFile);
+        if (error != Errno.None)
+        {
+            return Fail(error);
+        }
+
+        if (wholeFile is not null && _options.BackingFiles!.TryOpen(wholeFile, out int backingId))
         {
             // Not with KEEP_CACHE: the kernel fails such an open with EIO (fuse.md §1.6).
             _backingIds[handle] = backingId;
@@ -39,7 +53,7 @@ public sealed partial class FuseServer
             return Fail(Errno.EINVAL);
         }
 
-        var error = _fs.Read(read.Fh, (long)read.Offset, payload[..(int)Math.Min(read.Size, (uint)payload.Length)], out int count);
+        var error = _fs.Read(header.NodeId, read.Fh, (long)read.Offset, payload[..(int)Math.Min(read.Size, (uint)payload.Length)], out int count);
         return error != Errno.None ? Fail(error) : count;
     }
 

@@ -142,7 +142,6 @@ public sealed partial class FuseServer
         table[(int)FuseOpcode.Access] = Access;
         table[(int)FuseOpcode.Open] = Open;
         table[(int)FuseOpcode.Read] = Read;
-        table[(int)FuseOpcode.Flush] = Empty;
         table[(int)FuseOpcode.Release] = Release;
         table[(int)FuseOpcode.Opendir] = Opendir;
         table[(int)FuseOpcode.Readdir] = Readdir;

@@ -199,14 +199,37 @@ public sealed class FuseServerTests
     }
 
     [TestMethod]
-    public void Reads_of_a_stale_handle_are_EBADF_and_open_of_a_directory_is_EISDIR()
+    public void Without_passthrough_opens_are_declined_and_files_are_read_by_inode()
     {
         var (server, _) = Start();
         var wire = new FuseWire(server);
         var dir = FuseWire.Read<FuseEntryOut>(wire.CallExpectingReply(FuseOpcode.Lookup, 1, FuseWire.Name(Complicated)).Payload).NodeId;
         Assert.AreEqual(-(int)Errno.EISDIR, wire.CallExpectingReply(FuseOpcode.Open, dir, FuseWire.Bytes(new FuseOpenIn())).Error);
+        Assert.AreEqual(-(int)Errno.EISDIR, wire.CallExpectingReply(FuseOpcode.Read, dir, FuseWire.Bytes(new FuseReadIn { Size = 10 })).Error);
+        Assert.AreEqual(-(int)Errno.ENOENT, wire.CallExpectingReply(FuseOpcode.Open, 999, FuseWire.Bytes(new FuseOpenIn())).Error);
+
+        var keep = FuseWire.Read<FuseEntryOut>(wire.CallExpectingReply(FuseOpcode.Lookup, dir, FuseWire.Name(".keep")).Payload).NodeId;
+        Assert.AreEqual(-(int)Errno.EROFS, wire.CallExpectingReply(FuseOpcode.Open, keep, FuseWire.Bytes(new FuseOpenIn { Flags = 1 })).Error);
+
+        // ENOSYS is the kernel's cue to send no more OPEN, RELEASE or FLUSH (no_open, no_flush).
+        Assert.AreEqual(-(int)Errno.ENOSYS, wire.CallExpectingReply(FuseOpcode.Open, keep, FuseWire.Bytes(new FuseOpenIn())).Error);
+        Assert.AreEqual(-(int)Errno.ENOSYS, wire.CallExpectingReply(FuseOpcode.Flush, keep, FuseWire.Bytes(new FuseReleaseIn())).Error);
+        var (error, payload) = wire.CallExpectingReply(FuseOpcode.Read, keep, FuseWire.Bytes(new FuseReadIn { Size = 4096 }));
+        Assert.AreEqual(0, error);
+        Assert.IsEmpty(payload);
+    }
+
+    [TestMethod]
+    public void With_passthrough_reads_of_a_stale_handle_are_EBADF()
+    {
+        var (server, _) = Start(new FuseServerOptions { BackingFiles = new NoBackingFiles() });
+        var wire = new FuseWire(server);
+        wire.CallExpectingReply(FuseOpcode.Init, 0, FuseWire.Bytes(KernelInit));
+        var dir = FuseWire.Read<FuseEntryOut>(wire.CallExpectingReply(FuseOpcode.Lookup, 1, FuseWire.Name(Complicated)).Payload).NodeId;
+        Assert.AreEqual(-(int)Errno.EISDIR, wire.CallExpectingReply(FuseOpcode.Open, dir, FuseWire.Bytes(new FuseOpenIn())).Error);
         Assert.AreEqual(-(int)Errno.EBADF, wire.CallExpectingReply(FuseOpcode.Read, dir, FuseWire.Bytes(new FuseReadIn { Fh = 77, Size = 10 })).Error);
 
+        // A blob with no file to hand over (a memory store) is opened and served by the daemon.
         var keep = FuseWire.Read<FuseEntryOut>(wire.CallExpectingReply(FuseOpcode.Lookup, dir, FuseWire.Name(".keep")).Payload).NodeId;
         Assert.AreEqual(-(int)Errno.EROFS, wire.CallExpectingReply(FuseOpcode.Open, keep, FuseWire.Bytes(new FuseOpenIn { Flags = 1 })).Error);
         var open = FuseWire.Read<FuseOpenOut>(wire.CallExpectingReply(FuseOpcode.Open, keep, FuseWire.Bytes(new FuseOpenIn())).Payload);

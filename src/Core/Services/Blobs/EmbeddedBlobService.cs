@@ -1,4 +1,5 @@
 using CastoreFs.Core.Digests;
+using Microsoft.Win32.SafeHandles;
 
 namespace CastoreFs.Core.Services.Blobs;
 
@@ -8,7 +9,7 @@ namespace CastoreFs.Core.Services.Blobs;
 /// whole, so content-defined boundaries would buy no deduplication, while fixed ones map an offset to
 /// its chunk by division.
 /// </summary>
-public sealed class EmbeddedBlobService(EmbeddedDatabase db) : IBlobService
+public sealed class EmbeddedBlobService(EmbeddedDatabase db) : IBlobService, ILocalBlobFiles
 {
     public const int ChunkSize = 1024 * 1024;
 
@@ -50,29 +51,13 @@ public sealed class EmbeddedBlobService(EmbeddedDatabase db) : IBlobService
     }
 
     /// <summary>
-    /// Opens a blob, or one chunk of a blob when <paramref name="digest"/> names a chunk. A blob's file
-    /// exists only once it is complete (it is renamed into place), so opening it needs no query: a mount
-    /// opens one file per read of a small file.
+    /// Opens a blob, or one chunk of a blob when <paramref name="digest"/> names a chunk.
     /// </summary>
     public async Task<Stream?> OpenReadAsync(B3Digest digest, CancellationToken ct = default)
     {
-        try
+        if (TryOpenFile(digest) is { } file)
         {
-            return new FileStream(PathOf(digest), new FileStreamOptions
-            {
-                Mode = FileMode.Open,
-                Access = FileAccess.Read,
-
-                // Blob files never change; sharing everything spares .NET its advisory flock on every open.
-                Share = FileShare.ReadWrite | FileShare.Delete,
-                BufferSize = 0,
-
-                // Blobs are mostly read front to back: a doubled kernel readahead keeps the disk ahead of the reader.
-                Options = FileOptions.SequentialScan,
-            });
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
+            return new FileStream(file, FileAccess.Read, bufferSize: 0);
         }
 
         using var connection = db.Connect();
@@ -85,6 +70,24 @@ public sealed class EmbeddedBlobService(EmbeddedDatabase db) : IBlobService
 
         var whole = new B3Digest((byte[])reader[0]);
         return new WindowStream(File.OpenHandle(PathOf(whole), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete), reader.GetInt64(1), reader.GetInt64(2));
+    }
+
+    /// <summary>
+    /// A blob's file exists only once it is complete (it is renamed into place), so opening it needs no
+    /// query: a mount opens one file per read of a small file.
+    /// </summary>
+    public SafeFileHandle? TryOpenFile(B3Digest digest)
+    {
+        try
+        {
+            // Blob files never change; sharing everything spares .NET its advisory flock on every open.
+            // Blobs are mostly read front to back: a doubled kernel readahead keeps the disk ahead of the reader.
+            return File.OpenHandle(PathOf(digest), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
     }
 
     public IBlobWriter OpenWrite() => new EmbeddedBlobWriter(this);
