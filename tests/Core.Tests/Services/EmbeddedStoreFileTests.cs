@@ -36,6 +36,29 @@ public sealed class EmbeddedStoreFileTests
     }
 
     [TestMethod]
+    public async Task Chunk_index_is_recorded_on_the_first_stat_and_kept()
+    {
+        using var dir = new TempDirectory();
+        var data = new byte[(5 << 20) / 2];
+        new Random(4).NextBytes(data);
+        var expected = new[] { data[..(1 << 20)], data[(1 << 20)..(2 << 20)], data[(2 << 20)..] }
+            .Select(chunk => new ChunkMeta(Blake3Hasher.Hash(chunk), (ulong)chunk.Length)).ToArray();
+        using (var store = CastoreStore.Open(dir.Path))
+        {
+            var digest = await store.Blobs.PutAsync(data);
+            Assert.IsNull(await store.Blobs.OpenReadAsync(expected[1].Digest), "chunks are not known before a stat asks for them");
+            CollectionAssert.AreEqual(expected, (await store.Blobs.StatAsync(digest))!.ToArray());
+        }
+
+        using var reopened = CastoreStore.Open(dir.Path);
+        await using var chunk = (await reopened.Blobs.OpenReadAsync(expected[1].Digest))!;
+        var bytes = new byte[chunk.Length];
+        await chunk.ReadExactlyAsync(bytes);
+        CollectionAssert.AreEqual(data.AsSpan(1 << 20, 1 << 20).ToArray(), bytes, "the recorded index serves a chunk by its digest");
+        CollectionAssert.AreEqual(expected, (await reopened.Blobs.StatAsync(Blake3Hasher.Hash(data)))!.ToArray());
+    }
+
+    [TestMethod]
     public async Task Store_persists_across_reopening()
     {
         using var dir = new TempDirectory();

@@ -1,10 +1,12 @@
+using System.Buffers;
+using CastoreFs.Core.Blake3;
 using CastoreFs.Core.Digests;
 using Microsoft.Win32.SafeHandles;
 
 namespace CastoreFs.Core.Services.Blobs;
 
 /// <summary>
-/// Blobs as whole files named by digest, with a chunk index in SQLite. Whole files can be handed to the
+/// Blobs as whole files named by digest, with a chunk index in SQLite recorded on the first stat. Whole files can be handed to the
 /// kernel for passthrough reads, and seeking is a file seek. Chunks are fixed 1 MiB: the blob is stored
 /// whole, so content-defined boundaries would buy no deduplication, while fixed ones map an offset to
 /// its chunk by division.
@@ -24,30 +26,31 @@ public sealed class EmbeddedBlobService(EmbeddedDatabase db) : IBlobService, ILo
 
     public async Task<IReadOnlyList<ChunkMeta>?> StatAsync(B3Digest digest, CancellationToken ct = default)
     {
-        using var connection = db.Connect();
+        long size;
+        using (var connection = db.Connect())
         using (var exists = EmbeddedDatabase.Command(
             connection,
-            "SELECT EXISTS (SELECT 1 FROM blobs WHERE digest = $d), EXISTS (SELECT 1 FROM chunks WHERE digest = $d)",
+            "SELECT (SELECT size FROM blobs WHERE digest = $d), EXISTS (SELECT 1 FROM chunks WHERE digest = $d)",
             ("$d", digest.Span.ToArray())))
         using (var row = await exists.ExecuteReaderAsync(ct).ConfigureAwait(false))
         {
             await row.ReadAsync(ct).ConfigureAwait(false);
-            if (row.GetInt64(0) == 0)
+            if (row.IsDBNull(0))
             {
                 // A chunk is a blob of its own that is not split further, as upstream's object store answers.
                 return row.GetInt64(1) == 0 ? null : [];
             }
+
+            size = row.GetInt64(0);
         }
 
-        using var query = EmbeddedDatabase.Command(connection, "SELECT digest, size FROM chunks WHERE blob = $d ORDER BY idx", ("$d", digest.Span.ToArray()));
-        using var reader = await query.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        var chunks = new List<ChunkMeta>();
-        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        // A blob of one chunk is its own chunk: upstream reports no finer chunking for it.
+        if (size <= ChunkSize)
         {
-            chunks.Add(new ChunkMeta(new B3Digest((byte[])reader[0]), (ulong)reader.GetInt64(1)));
+            return [];
         }
 
-        return chunks;
+        return await ReadChunksAsync(digest, ct).ConfigureAwait(false) ?? await IndexChunksAsync(digest, size, ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -91,4 +94,68 @@ public sealed class EmbeddedBlobService(EmbeddedDatabase db) : IBlobService, ILo
     }
 
     public IBlobWriter OpenWrite() => new EmbeddedBlobWriter(this);
+
+    private async Task<IReadOnlyList<ChunkMeta>?> ReadChunksAsync(B3Digest digest, CancellationToken ct)
+    {
+        using var connection = db.Connect();
+        using var query = EmbeddedDatabase.Command(connection, "SELECT digest, size FROM chunks WHERE blob = $d ORDER BY idx", ("$d", digest.Span.ToArray()));
+        using var reader = await query.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var chunks = new List<ChunkMeta>();
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            chunks.Add(new ChunkMeta(new B3Digest((byte[])reader[0]), (ulong)reader.GetInt64(1)));
+        }
+
+        return chunks.Count == 0 ? null : chunks;
+    }
+
+    /// <summary>
+    /// Hashes the blob's 1 MiB chunks, on all cores, and records them: done on the first stat rather than
+    /// on import, which most blobs never need. Two racing stats record the same rows.
+    /// </summary>
+    private async Task<IReadOnlyList<ChunkMeta>> IndexChunksAsync(B3Digest digest, long size, CancellationToken ct)
+    {
+        var chunks = new ChunkMeta[(int)((size + ChunkSize - 1) / ChunkSize)];
+        using (var file = TryOpenFile(digest) ?? throw new IOException($"blob {digest.ToHex()} is recorded but its file is missing"))
+        {
+            await Parallel.ForAsync(0, chunks.Length, ct, (i, _) =>
+            {
+                long offset = (long)i * ChunkSize;
+                var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+                try
+                {
+                    int length = (int)Math.Min(ChunkSize, size - offset);
+                    int read = RandomAccess.Read(file, buffer.AsSpan(0, length), offset);
+                    if (read != length)
+                    {
+                        throw new IOException($"blob {digest.ToHex()}: its file is shorter than the {size} bytes recorded");
+                    }
+
+                    chunks[i] = new ChunkMeta(Blake3Hasher.Hash(buffer.AsSpan(0, length)), (ulong)length);
+                    return ValueTask.CompletedTask;
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }).ConfigureAwait(false);
+        }
+
+        using var connection = db.Connect();
+        using var transaction = connection.BeginTransaction();
+        long chunkOffset = 0;
+        for (int i = 0; i < chunks.Length; i++)
+        {
+            using var insert = EmbeddedDatabase.Command(
+                connection,
+                "INSERT OR IGNORE INTO chunks (blob, idx, digest, offset, size) VALUES ($b, $i, $d, $o, $s)",
+                ("$b", digest.Span.ToArray()), ("$i", i), ("$d", chunks[i].Digest.Span.ToArray()), ("$o", chunkOffset), ("$s", (long)chunks[i].Size));
+            insert.Transaction = transaction;
+            await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            chunkOffset += (long)chunks[i].Size;
+        }
+
+        await transaction.CommitAsync(ct).ConfigureAwait(false);
+        return chunks;
+    }
 }
