@@ -24,6 +24,9 @@ public sealed partial class CastoreFileSystem : IDisposable
     /// <summary>Blobs kept open for reads without an open: enough for many files read at once, far below fd limits.</summary>
     private const int UnopenedBlobsKept = 256;
 
+    /// <summary>Small-file reads in flight at once: deep enough to keep a disk's queue full, cheap while idle.</summary>
+    private const int PrefetchThreads = 16;
+
     private readonly CastoreStore _store;
     private readonly FileSystemOptions _options;
     private readonly ILogger _logger;
@@ -39,7 +42,7 @@ public sealed partial class CastoreFileSystem : IDisposable
         _options = options;
         _logger = logger;
         _inodes = new InodeTracker(root);
-        _prefetcher = store.Blobs is ILocalBlobFiles local ? new BlobPrefetcher(local, 16) : null;
+        _prefetcher = store.Blobs is ILocalBlobFiles local ? new BlobPrefetcher(local, PrefetchThreads) : null;
     }
 
     /// <summary>Small blobs read ahead because a sibling was opened.</summary>
@@ -206,7 +209,6 @@ public sealed partial class CastoreFileSystem : IDisposable
         }
 
         var error = LoadListing(node, out var listing);
-
         entries = listing;
         return error;
     }
@@ -222,10 +224,11 @@ public sealed partial class CastoreFileSystem : IDisposable
         handle = 0;
         wholeFile = null;
         OpenBlob? blob = null;
-        var error = CanOpen(inode, forWriting);
+        var node = _inodes.Get(inode);
+        var error = CheckOpen(node, forWriting);
         if (error == Errno.None)
         {
-            error = OpenBlob(inode, out blob);
+            error = TryOpenBlob(node!, out blob);
         }
 
         if (error != Errno.None)
@@ -239,11 +242,7 @@ public sealed partial class CastoreFileSystem : IDisposable
     }
 
     /// <summary>What an open would answer, short of opening the blob: ENOENT, EISDIR, EROFS or none.</summary>
-    public Errno CanOpen(ulong inode, bool forWriting)
-    {
-        var node = _inodes.Get(inode);
-        return node is null ? Errno.ENOENT : node.Kind != NodeKind.File ? Errno.EISDIR : forWriting ? Errno.EROFS : Errno.None;
-    }
+    public Errno CanOpen(ulong inode, bool forWriting) => CheckOpen(_inodes.Get(inode), forWriting);
 
     /// <summary>
     /// Reads up to <paramref name="destination"/>.Length bytes; fewer only at the end of the file. Handle 0
@@ -264,7 +263,13 @@ public sealed partial class CastoreFileSystem : IDisposable
         }
         else if ((blob = _unopened.Hold(inode)) is null)
         {
-            var error = OpenBlob(inode, out blob);
+            var node = _inodes.Get(inode);
+            var error = CheckOpen(node, forWriting: false);
+            if (error == Errno.None)
+            {
+                error = TryOpenBlob(node!, out blob);
+            }
+
             if (error != Errno.None)
             {
                 return error;
@@ -298,18 +303,14 @@ public sealed partial class CastoreFileSystem : IDisposable
 
     public void Release(ulong handle) => _files.Remove(handle)?.Dispose();
 
-    private Errno OpenBlob(ulong inode, out OpenBlob? blob)
+    private static Errno CheckOpen(Inode? node, bool forWriting) =>
+        node is null ? Errno.ENOENT : node.Kind != NodeKind.File ? Errno.EISDIR : forWriting ? Errno.EROFS : Errno.None;
+
+    private Errno TryOpenBlob(Inode node, out OpenBlob? blob)
     {
         blob = null;
-        var error = CanOpen(inode, forWriting: false);
-        if (error != Errno.None)
-        {
-            return error;
-        }
-
-        var node = _inodes.Get(inode)!;
-
         PrefetchSiblings(node);
+        ulong inode = node.Number;
         var digest = node.Digest;
         try
         {

@@ -156,7 +156,8 @@ public sealed partial class FuseServer
             table[(int)write] = ReadOnly;
         }
 
-        // Everything else (INTERRUPT, STATX, LSEEK, POLL, IOCTL, ...) gets ENOSYS, which the kernel remembers and works around.
+        // Everything else (FLUSH, INTERRUPT, STATX, LSEEK, POLL, IOCTL, ...) gets ENOSYS, which the kernel remembers and works around
+        // (for FLUSH: no_flush, nothing to flush on a read-only mount).
         return table;
     }
 
