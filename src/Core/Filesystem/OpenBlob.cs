@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
 namespace CastoreFs.Core.Filesystem;
@@ -11,12 +13,25 @@ namespace CastoreFs.Core.Filesystem;
 /// </summary>
 internal sealed class OpenBlob : IDisposable
 {
+    /// <summary>The block size O_DIRECT reads are aligned to (a multiple of every common logical block size).</summary>
+    private const int DirectAlignment = 4096;
+
     private readonly Stream? _stream;
     private readonly TimeSpan _timeout;
     private readonly Lock _lock = new();
+    private SafeFileHandle? _unbuffered;
     private int _holders = 1;
 
-    public OpenBlob(SafeFileHandle file) => WholeFile = file;
+    /// <summary>
+    /// A local whole file. Block-aligned reads go through <paramref name="unbuffered"/> when given: the
+    /// kernel caches what it reads from the mount, so caching the blob file as well would hold every byte
+    /// twice, and on a virtual machine filling fresh page-cache pages was the slower half of a cold read.
+    /// </summary>
+    public OpenBlob(SafeFileHandle file, SafeFileHandle? unbuffered = null)
+    {
+        WholeFile = file;
+        _unbuffered = unbuffered;
+    }
 
     public OpenBlob(Stream stream, TimeSpan timeout)
     {
@@ -27,6 +42,9 @@ internal sealed class OpenBlob : IDisposable
 
     /// <summary>The blob's whole file, when the store keeps it as one.</summary>
     public SafeFileHandle? WholeFile { get; }
+
+    /// <summary>Whether block-aligned reads still go around the page cache (false after a refusal).</summary>
+    public bool ReadsUnbuffered => Volatile.Read(ref _unbuffered) is not null;
 
     /// <summary>One more holder; false once the last one has released it.</summary>
     public bool TryHold()
@@ -53,12 +71,47 @@ internal sealed class OpenBlob : IDisposable
         {
             _stream?.Dispose();
             WholeFile?.Dispose();
+            _unbuffered?.Dispose();
         }
+    }
+
+    private static unsafe bool IsBlockAligned(long offset, Span<byte> destination) =>
+        offset % DirectAlignment == 0 && destination.Length % DirectAlignment == 0
+        && ((nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(destination)) & (DirectAlignment - 1)) == 0;
+
+    /// <summary>Only the end of the file reads short, and no read may start there (its offset is not aligned).</summary>
+    private static int ReadUnbuffered(SafeFileHandle direct, long offset, Span<byte> destination)
+    {
+        int total = 0;
+        while (total < destination.Length)
+        {
+            int n = RandomAccess.Read(direct, destination[total..], offset + total);
+            total += n;
+            if (n == 0 || n % DirectAlignment != 0)
+            {
+                break;
+            }
+        }
+
+        return total;
     }
 
     public int Read(long offset, Span<byte> destination)
     {
         int total = 0;
+        if (_unbuffered is { } direct && IsBlockAligned(offset, destination))
+        {
+            try
+            {
+                return ReadUnbuffered(direct, offset, destination);
+            }
+            catch (IOException)
+            {
+                // A filesystem that refuses O_DIRECT (EINVAL): read through the page cache from now on.
+                Volatile.Write(ref _unbuffered, null);
+            }
+        }
+
         if (WholeFile is { } file)
         {
             while (total < destination.Length)

@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using CastoreFs.Core.Fuse.Protocol;
+
 namespace CastoreFs.Core.Fuse;
 
 public sealed record FuseServerOptions
@@ -13,6 +17,19 @@ public sealed record FuseServerOptions
 
     /// <summary>What a transport's reply buffer must hold: a header and the largest payload.</summary>
     public const int ReplyBufferSize = MaxRead + 4096;
+
+    /// <summary>
+    /// A pinned reply buffer whose payload (after the out header) starts on a page boundary, so that file
+    /// data read around the page cache (O_DIRECT, which needs aligned buffers) can land in it.
+    /// </summary>
+    public static unsafe Memory<byte> AllocateReplyBuffer()
+    {
+        const int page = 4096;
+        var array = GC.AllocateUninitializedArray<byte>(ReplyBufferSize + page, pinned: true);
+        nint payload = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array)) + Unsafe.SizeOf<FuseOutHeader>();
+        int skip = (int)(-payload & (page - 1));
+        return array.AsMemory(skip, ReplyBufferSize);
+    }
 
     /// <summary>Files the kernel can read directly (FUSE passthrough); null serves every read.</summary>
     public IFuseBackingFiles? BackingFiles { get; init; }

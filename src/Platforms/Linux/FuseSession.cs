@@ -118,7 +118,7 @@ public sealed partial class FuseSession : IDisposable
     private unsafe void Serve(FuseServer server, SafeFileHandle device)
     {
         var request = GC.AllocateUninitializedArray<byte>(FuseServerOptions.RequestBufferSize, pinned: true);
-        var reply = GC.AllocateUninitializedArray<byte>(FuseServerOptions.ReplyBufferSize, pinned: true);
+        var reply = FuseServerOptions.AllocateReplyBuffer();
         var sink = new DeviceSink(device, this);
         int fd = (int)device.DangerousGetHandle();
         try
@@ -148,7 +148,7 @@ public sealed partial class FuseSession : IDisposable
                     return;
                 }
 
-                server.HandleRequest(request.AsSpan(0, (int)n), reply, sink);
+                server.HandleRequest(request.AsSpan(0, (int)n), reply.Span, sink);
             }
         }
         finally

@@ -1,6 +1,7 @@
 using System.Buffers;
 using CastoreFs.Core.Blake3;
 using CastoreFs.Core.Digests;
+using CastoreFs.Core.Services.Blobs.Interop;
 using Microsoft.Win32.SafeHandles;
 
 namespace CastoreFs.Core.Services.Blobs;
@@ -92,6 +93,8 @@ public sealed class EmbeddedBlobService(EmbeddedDatabase db) : IBlobService, ILo
             return null;
         }
     }
+
+    public SafeFileHandle? TryOpenUnbuffered(B3Digest digest) => LinuxDirectOpen.TryOpen(PathOf(digest));
 
     public IBlobWriter OpenWrite() => new EmbeddedBlobWriter(this);
 

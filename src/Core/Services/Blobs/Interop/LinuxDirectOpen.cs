@@ -1,0 +1,34 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace CastoreFs.Core.Services.Blobs.Interop;
+
+/// <summary>open(2) with O_DIRECT, which .NET's FileOptions cannot ask for.</summary>
+internal static partial class LinuxDirectOpen
+{
+    private const int ReadOnly = 0;
+    private const int CloseOnExec = 0x80000;
+
+    /// <summary>O_DIRECT differs between architectures (asm-generic and x86 against arm).</summary>
+    private static int? Direct => RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 or Architecture.X86 => 0x4000,
+        Architecture.Arm64 or Architecture.Arm => 0x10000,
+        _ => null,
+    };
+
+    /// <summary>The file opened for reads that bypass the page cache, or null where that is not offered.</summary>
+    public static SafeFileHandle? TryOpen(string path)
+    {
+        if (!OperatingSystem.IsLinux() || Direct is not { } direct)
+        {
+            return null;
+        }
+
+        int fd = Open(path, ReadOnly | CloseOnExec | direct);
+        return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+}
