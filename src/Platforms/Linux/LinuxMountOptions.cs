@@ -7,18 +7,19 @@ public sealed record LinuxMountOptions
 
     /// <summary>
     /// Worker threads, each reading requests on its own cloned /dev/fuse fd. More than the cores: a worker
-    /// reading a large blob around the page cache waits on the disk, and four keep its queue busy.
+    /// reading a large blob around the page cache waits on the disk, and eight keep its queue as deep as
+    /// a disk's own 8 MiB readahead would.
     /// </summary>
-    public int Threads { get; init; } = Math.Max(4, Environment.ProcessorCount);
+    public int Threads { get; init; } = Math.Max(8, Environment.ProcessorCount);
 
     /// <summary>Hand whole local blob files to the kernel (FUSE passthrough) when root and the kernel offers it.</summary>
     public bool Passthrough { get; init; } = true;
 
     /// <summary>
     /// The mount's bdi readahead, raised when root: the kernel's 128 KiB default caps every READ at 128 KiB
-    /// (fuse.md §1.5). 4 MiB is four 1 MiB READs in flight, one for each worker.
+    /// (fuse.md §1.5). 8 MiB is eight 1 MiB READs in flight, one for each worker.
     /// </summary>
-    public int ReadAheadKiB { get; init; } = 4096;
+    public int ReadAheadKiB { get; init; } = 8192;
 
     public string FileSystemName { get; init; } = "castorefs";
 }
