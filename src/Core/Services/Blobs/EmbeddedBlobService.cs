@@ -7,10 +7,10 @@ using Microsoft.Win32.SafeHandles;
 namespace CastoreFs.Core.Services.Blobs;
 
 /// <summary>
-/// Blobs as whole files named by digest, with a chunk index in SQLite recorded on the first stat. Whole files can be handed to the
-/// kernel for passthrough reads, and seeking is a file seek. Chunks are fixed 1 MiB: the blob is stored
-/// whole, so content-defined boundaries would buy no deduplication, while fixed ones map an offset to
-/// its chunk by division.
+/// Blobs as whole files named by digest, with a chunk index in SQLite recorded on the first stat. Whole
+/// files can be handed to the kernel for passthrough reads, and seeking is a file seek. Chunks are fixed
+/// 1 MiB: the blob is stored whole, so content-defined boundaries would buy no deduplication, while fixed
+/// ones map an offset to its chunk by division.
 /// </summary>
 public sealed class EmbeddedBlobService(EmbeddedDatabase db) : IBlobService, ILocalBlobFiles
 {
