@@ -229,14 +229,7 @@ public sealed partial class CastoreFileSystem : IDisposable
     {
         handle = 0;
         wholeFile = null;
-        OpenBlob? blob = null;
-        var node = _inodes.Get(inode);
-        var error = CheckOpen(node, forWriting);
-        if (error == Errno.None)
-        {
-            error = TryOpenBlob(node!, out blob);
-        }
-
+        var error = TryOpenBlob(inode, forWriting, out var blob);
         if (error != Errno.None)
         {
             return error;
@@ -269,13 +262,7 @@ public sealed partial class CastoreFileSystem : IDisposable
         }
         else if ((blob = _unopened.Hold(inode)) is null)
         {
-            var node = _inodes.Get(inode);
-            var error = CheckOpen(node, forWriting: false);
-            if (error == Errno.None)
-            {
-                error = TryOpenBlob(node!, out blob);
-            }
-
+            var error = TryOpenBlob(inode, forWriting: false, out blob);
             if (error != Errno.None)
             {
                 return error;
@@ -312,12 +299,18 @@ public sealed partial class CastoreFileSystem : IDisposable
     private static Errno CheckOpen(Inode? node, bool forWriting) =>
         node is null ? Errno.ENOENT : node.Kind != NodeKind.File ? Errno.EISDIR : forWriting ? Errno.EROFS : Errno.None;
 
-    private Errno TryOpenBlob(Inode node, out OpenBlob? blob)
+    private Errno TryOpenBlob(ulong inode, bool forWriting, out OpenBlob? blob)
     {
         blob = null;
-        PrefetchSiblings(node);
-        ulong inode = node.Number;
-        var digest = node.Digest;
+        var node = _inodes.Get(inode);
+        var error = CheckOpen(node, forWriting);
+        if (error != Errno.None)
+        {
+            return error;
+        }
+
+        PrefetchSiblings(node!);
+        var digest = node!.Digest;
         try
         {
             if (_store.Blobs is ILocalBlobFiles local && local.TryOpenFile(digest) is { } file)
