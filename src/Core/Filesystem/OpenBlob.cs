@@ -1,6 +1,5 @@
 using System.Buffers;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
+using CastoreFs.Core.IO;
 using Microsoft.Win32.SafeHandles;
 
 namespace CastoreFs.Core.Filesystem;
@@ -13,9 +12,6 @@ namespace CastoreFs.Core.Filesystem;
 /// </summary>
 internal sealed class OpenBlob : IDisposable
 {
-    /// <summary>The block size O_DIRECT reads are aligned to (a multiple of every common logical block size).</summary>
-    private const int DirectAlignment = 4096;
-
     private readonly Stream? _stream;
     private readonly TimeSpan _timeout;
     private readonly Lock _lock = new();
@@ -75,10 +71,6 @@ internal sealed class OpenBlob : IDisposable
         }
     }
 
-    private static unsafe bool IsBlockAligned(long offset, Span<byte> destination) =>
-        offset % DirectAlignment == 0 && destination.Length % DirectAlignment == 0
-        && ((nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(destination)) & (DirectAlignment - 1)) == 0;
-
     /// <summary>Only the end of the file reads short, and no read may start there (its offset is not aligned).</summary>
     private static int ReadUnbuffered(SafeFileHandle direct, long offset, Span<byte> destination)
     {
@@ -87,7 +79,7 @@ internal sealed class OpenBlob : IDisposable
         {
             int n = RandomAccess.Read(direct, destination[total..], offset + total);
             total += n;
-            if (n == 0 || n % DirectAlignment != 0)
+            if (n == 0 || n % UnbufferedIo.Alignment != 0)
             {
                 break;
             }
@@ -99,7 +91,7 @@ internal sealed class OpenBlob : IDisposable
     public int Read(long offset, Span<byte> destination)
     {
         int total = 0;
-        if (_unbuffered is { } direct && IsBlockAligned(offset, destination))
+        if (_unbuffered is { } direct && UnbufferedIo.IsAligned(offset, destination))
         {
             try
             {

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using CastoreFs.Core.Fuse.Protocol;
+using CastoreFs.Core.IO;
 
 namespace CastoreFs.Core.Fuse;
 
@@ -22,14 +22,8 @@ public sealed record FuseServerOptions
     /// A pinned reply buffer whose payload (after the out header) starts on a page boundary, so that file
     /// data read around the page cache (O_DIRECT, which needs aligned buffers) can land in it.
     /// </summary>
-    public static unsafe Memory<byte> AllocateReplyBuffer()
-    {
-        const int page = 4096;
-        var array = GC.AllocateUninitializedArray<byte>(ReplyBufferSize + page, pinned: true);
-        nint payload = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array)) + Unsafe.SizeOf<FuseOutHeader>();
-        int skip = (int)(-payload & (page - 1));
-        return array.AsMemory(skip, ReplyBufferSize);
-    }
+    public static Memory<byte> AllocateReplyBuffer() =>
+        UnbufferedIo.AllocatePinned(ReplyBufferSize, alignedAt: Unsafe.SizeOf<FuseOutHeader>());
 
     /// <summary>Files the kernel can read directly (FUSE passthrough); null serves every read.</summary>
     public IFuseBackingFiles? BackingFiles { get; init; }

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using CastoreFs.Core.Filesystem;
 using CastoreFs.Core.Fuse;
-using CastoreFs.Core.Services.Blobs.Interop;
+using CastoreFs.Core.IO.Interop;
 
 namespace CastoreFs.Core.Tests.Filesystem;
 
@@ -22,7 +22,7 @@ public sealed unsafe class OpenBlobTests
         var data = new byte[(3 * 4096) + 100];
         new Random(5).NextBytes(data);
         File.WriteAllBytes(path, data);
-        var direct = LinuxDirectOpen.TryOpen(path);
+        var direct = LinuxDirectOpen.TryOpen(path, FileAccess.Read);
         Assert.IsNotNull(direct, "ext4 and tmpfs take O_DIRECT");
         using var blob = new OpenBlob(File.OpenHandle(path), direct);
 

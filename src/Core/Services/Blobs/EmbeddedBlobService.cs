@@ -1,7 +1,7 @@
 using System.Buffers;
 using CastoreFs.Core.Blake3;
 using CastoreFs.Core.Digests;
-using CastoreFs.Core.Services.Blobs.Interop;
+using CastoreFs.Core.IO.Interop;
 using Microsoft.Win32.SafeHandles;
 
 namespace CastoreFs.Core.Services.Blobs;
@@ -94,7 +94,7 @@ public sealed class EmbeddedBlobService(EmbeddedDatabase db) : IBlobService, ILo
         }
     }
 
-    public SafeFileHandle? TryOpenUnbuffered(B3Digest digest) => LinuxDirectOpen.TryOpen(PathOf(digest));
+    public SafeFileHandle? TryOpenUnbuffered(B3Digest digest) => LinuxDirectOpen.TryOpen(PathOf(digest), FileAccess.Read);
 
     public IBlobWriter OpenWrite() => new EmbeddedBlobWriter(this);
 

@@ -1,12 +1,13 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace CastoreFs.Core.Services.Blobs.Interop;
+namespace CastoreFs.Core.IO.Interop;
 
 /// <summary>open(2) with O_DIRECT, which .NET's FileOptions cannot ask for.</summary>
 internal static partial class LinuxDirectOpen
 {
     private const int ReadOnly = 0;
+    private const int WriteOnly = 1;
     private const int CloseOnExec = 0x80000;
 
     /// <summary>O_DIRECT differs between architectures (asm-generic and x86 against arm).</summary>
@@ -17,15 +18,19 @@ internal static partial class LinuxDirectOpen
         _ => null,
     };
 
-    /// <summary>The file opened for reads that bypass the page cache, or null where that is not offered.</summary>
-    public static SafeFileHandle? TryOpen(string path)
+    /// <summary>
+    /// An existing file opened for transfers that bypass the page cache, or null where that is not offered
+    /// (another platform, or a filesystem that refuses O_DIRECT).
+    /// </summary>
+    public static SafeFileHandle? TryOpen(string path, FileAccess access)
     {
         if (!OperatingSystem.IsLinux() || Direct is not { } direct)
         {
             return null;
         }
 
-        int fd = Open(path, ReadOnly | CloseOnExec | direct);
+        int mode = access == FileAccess.Write ? WriteOnly : ReadOnly;
+        int fd = Open(path, mode | CloseOnExec | direct);
         return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
     }
 
