@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Text;
 using CastoreFs.Core.Blake3;
+using CastoreFs.Core.IO;
 using CastoreFs.Core.Services;
 using CastoreFs.Core.Services.Blobs;
 
@@ -56,6 +59,42 @@ public sealed class EmbeddedStoreFileTests
         await chunk.ReadExactlyAsync(bytes);
         CollectionAssert.AreEqual(data.AsSpan(1 << 20, 1 << 20).ToArray(), bytes, "the recorded index serves a chunk by its digest");
         CollectionAssert.AreEqual(expected, (await reopened.Blobs.StatAsync(Blake3Hasher.Hash(data)))!.ToArray());
+    }
+
+    [TestMethod]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task Large_aligned_writes_bypass_the_page_cache_and_keep_every_byte()
+    {
+        using var dir = new TempDirectory();
+        if (new DriveInfo(dir.Path).DriveFormat == "tmpfs")
+        {
+            Assert.Inconclusive("the temp directory is on tmpfs, where every file lives in the page cache");
+        }
+
+        var data = new byte[(7 << 20) + 3];
+        new Random(11).NextBytes(data);
+        var aligned = UnbufferedIo.AllocatePinned(2 << 20);
+        using var store = CastoreStore.Open(dir.Path);
+        await using (var writer = store.Blobs.OpenWrite())
+        {
+            // Two aligned 2 MiB writes go around the page cache; then a short write leaves the offset
+            // unaligned, so the last 3 MiB (and its 3-byte tail) go through it.
+            foreach (var range in new[] { 0..(2 << 20), (2 << 20)..(4 << 20) })
+            {
+                data.AsSpan(range).CopyTo(aligned.Span);
+                await writer.WriteAsync(aligned);
+            }
+
+            await writer.WriteAsync(data.AsMemory(4 << 20, 100));
+            await writer.WriteAsync(data.AsMemory((4 << 20) + 100));
+            Assert.AreEqual(Blake3Hasher.Hash(data), await writer.CommitAsync());
+        }
+
+        var path = ((EmbeddedBlobService)store.Blobs).PathOf(Blake3Hasher.Hash(data));
+        long resident = long.Parse(Encoding.ASCII.GetString(
+            Tools.RunBytes("fincore", new Dictionary<string, string?>(), "--bytes", "--noheadings", "--raw", "--output", "RES", path)).Trim(), CultureInfo.InvariantCulture);
+        Assert.IsLessThanOrEqualTo((3L << 20) + 4096, resident, "the first 4 MiB were written around the page cache");
+        CollectionAssert.AreEqual(data, await File.ReadAllBytesAsync(path));
     }
 
     [TestMethod]
