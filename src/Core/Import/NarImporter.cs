@@ -1,3 +1,4 @@
+using CastoreFs.Core.IO;
 using CastoreFs.Core.Model;
 using CastoreFs.Core.Nar;
 using CastoreFs.Core.Services;
@@ -46,16 +47,17 @@ public sealed class NarImporter(CastoreStore store, IProgress<long>? progress = 
 
     private sealed class Visitor(IBlobService blobs, IDirectoryPutter directories, IProgress<long>? progress) : INarVisitor<Node>
     {
-        private readonly byte[] _buffer = new byte[BufferSize];
+        /// <summary>Aligned, and filled whole, so that large files are written around the page cache.</summary>
+        private readonly Memory<byte> _buffer = UnbufferedIo.AllocatePinned(BufferSize);
         private long _bytesDone;
 
         public async Task<Node> RegularAsync(byte[] name, bool executable, ulong size, Stream contents, CancellationToken ct)
         {
             await using var blob = blobs.OpenWrite();
             int n;
-            while ((n = await contents.ReadAsync(_buffer, ct).ConfigureAwait(false)) > 0)
+            while ((n = await contents.ReadAtLeastAsync(_buffer, _buffer.Length, throwOnEndOfStream: false, ct).ConfigureAwait(false)) > 0)
             {
-                await blob.WriteAsync(_buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                await blob.WriteAsync(_buffer[..n], ct).ConfigureAwait(false);
                 progress?.Report(_bytesDone += n);
             }
 

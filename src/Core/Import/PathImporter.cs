@@ -1,9 +1,12 @@
 using System.Text;
+using CastoreFs.Core.IO;
 using CastoreFs.Core.Model;
 using CastoreFs.Core.Nar;
 using CastoreFs.Core.Services;
+using CastoreFs.Core.Services.Blobs;
 using CastoreFs.Core.Services.Directories;
 using Google.Protobuf;
+using Microsoft.Win32.SafeHandles;
 using Snix.Castore.V1;
 using Directory = Snix.Castore.V1.Directory;
 
@@ -17,7 +20,11 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
 {
     private const int BufferSize = 4 * 1024 * 1024;
 
-    private readonly byte[] _buffer = new byte[BufferSize];
+    /// <summary>Below this, handing the bytes to other threads costs more than it gains.</summary>
+    private const int ConcurrentBytes = BufferSize / 4;
+
+    /// <summary>Buffers in flight between reading, hashing and writing; aligned for unbuffered writes.</summary>
+    private readonly Memory<byte>[] _buffers = Enumerable.Range(0, 4).Select(_ => UnbufferedIo.AllocatePinned(BufferSize)).ToArray();
     private long _bytesDone;
 
     public async Task<ImportResult> ImportAsync(string path, CancellationToken ct = default)
@@ -89,47 +96,93 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
 
     private async Task<FileNode> ImportFileAsync(string path, ByteString name, FileStatus status, NarWriter writer, CancellationToken ct)
     {
-        await using var file = new FileStream(path, new FileStreamOptions
-        {
-            Mode = FileMode.Open,
-            Access = FileAccess.Read,
-            Share = FileShare.Read,
-            BufferSize = 0,
-            Options = FileOptions.SequentialScan,
-        });
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
         await writer.BeginRegularAsync(status.IsExecutable, status.Size, ct).ConfigureAwait(false);
         await using var blob = store.Blobs.OpenWrite();
-        ulong total = 0;
-        while (true)
+        long read = await CopyContentsAsync(file, (long)status.Size, writer, blob, ct).ConfigureAwait(false);
+        if ((ulong)read != status.Size)
         {
-            int n = await file.ReadAtLeastAsync(_buffer, _buffer.Length, throwOnEndOfStream: false, ct).ConfigureAwait(false);
-            if (n == 0)
-            {
-                break;
-            }
-
-            total += (ulong)n;
-            if (total > status.Size)
-            {
-                break;
-            }
-
-            // The NAR hash (SHA-256) and the blob (BLAKE3 + write) take the same bytes on different cores.
-            var chunk = _buffer.AsMemory(0, n);
-            var narHash = n >= BufferSize / 4 ? Task.Run(() => writer.WriteContentsAsync(chunk, ct).AsTask(), ct) : writer.WriteContentsAsync(chunk, ct).AsTask();
-            await blob.WriteAsync(chunk, ct).ConfigureAwait(false);
-            await narHash.ConfigureAwait(false);
-            progress?.Report(_bytesDone += n);
-        }
-
-        if (total != status.Size)
-        {
-            throw new ImportException($"{path}: changed while it was imported ({status.Size} bytes before, {total} read)");
+            throw new ImportException($"{path}: changed while it was imported ({status.Size} bytes before, {read} read)");
         }
 
         await writer.EndRegularAsync(status.Size, ct).ConfigureAwait(false);
         var digest = await blob.CommitAsync(ct).ConfigureAwait(false);
         return new FileNode { Name = name, Digest = digest.ToByteString(), Size = status.Size, Executable = status.IsExecutable };
+    }
+
+    /// <summary>
+    /// Feeds the file to the NAR hash and the blob; returns the bytes read, which stop at one buffer past
+    /// <paramref name="size"/> if the file grew.
+    /// </summary>
+    private async Task<long> CopyContentsAsync(SafeFileHandle file, long size, NarWriter writer, IBlobWriter blob, CancellationToken ct)
+    {
+        // Two chains take every buffer in order: the NAR hash (SHA-256, the longest stage) and the blob
+        // (BLAKE3 and the write). Neither waits for the other, and the reader waits only for a buffer
+        // both have finished with, so both cores stay busy while one stage runs slow for a while.
+        var narHash = Task.CompletedTask;
+        var blobWrite = Task.CompletedTask;
+        var released = new Task[_buffers.Length];
+        Array.Fill(released, Task.CompletedTask);
+        long total = 0;
+        try
+        {
+            for (int next = 0; total <= size; next = (next + 1) % _buffers.Length)
+            {
+                await released[next].ConfigureAwait(false);
+                var buffer = _buffers[next];
+                int n = ReadFull(file, buffer.Span, total);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                total += n;
+                var chunk = buffer[..n];
+                if (n < ConcurrentBytes && narHash.IsCompleted && blobWrite.IsCompleted)
+                {
+                    await writer.WriteContentsAsync(chunk, ct).ConfigureAwait(false);
+                    await blob.WriteAsync(chunk, ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    narHash = Then(narHash, () => writer.WriteContentsAsync(chunk, ct));
+                    blobWrite = Then(blobWrite, () => blob.WriteAsync(chunk, ct));
+                    released[next] = Task.WhenAll(narHash, blobWrite);
+                }
+
+                progress?.Report(_bytesDone += n);
+            }
+        }
+        catch
+        {
+            // The stages still at work finish with the buffers and the blob before those are let go; the
+            // failure to report is this one.
+            await Task.WhenAll(narHash, blobWrite).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
+        }
+
+        await Task.WhenAll(narHash, blobWrite).ConfigureAwait(false);
+        return total;
+    }
+
+    /// <summary>Runs <paramref name="step"/> on the thread pool once <paramref name="previous"/> has finished.</summary>
+    private static async Task Then(Task previous, Func<ValueTask> step)
+    {
+        await previous.ConfigureAwait(false);
+        await Task.Run(() => step().AsTask()).ConfigureAwait(false);
+    }
+
+    /// <summary>Fills <paramref name="buffer"/> unless the file ends first.</summary>
+    private static int ReadFull(SafeFileHandle file, Span<byte> buffer, long offset)
+    {
+        int total = 0;
+        int n;
+        while (total < buffer.Length && (n = RandomAccess.Read(file, buffer[total..], offset + total)) > 0)
+        {
+            total += n;
+        }
+
+        return total;
     }
 
     private static void Check(string path, Action validate)
