@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Text;
+using CastoreFs.Core.Blake3;
 using CastoreFs.Core.IO;
 using CastoreFs.Core.Model;
 using CastoreFs.Core.Nar;
@@ -23,6 +25,12 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
     /// <summary>Below this, handing the bytes to other threads costs more than it gains.</summary>
     private const int ConcurrentBytes = BufferSize / 4;
 
+    /// <summary>Files up to this size are read whole and committed in the background.</summary>
+    private const int SmallFileBytes = ConcurrentBytes;
+
+    /// <summary>Small files committed at once (and so held in memory at once).</summary>
+    private const int ConcurrentCommits = 16;
+
     /// <summary>Buffers in flight between reading, hashing and writing; aligned for unbuffered writes.</summary>
     private readonly Memory<byte>[] _buffers = Enumerable.Range(0, 4).Select(_ => UnbufferedIo.AllocatePinned(BufferSize)).ToArray();
     private long _bytesDone;
@@ -37,7 +45,20 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
         var writer = new NarWriter(nar);
         await writer.WriteHeaderAsync(ct).ConfigureAwait(false);
         await using var directories = store.Directories.BeginPut();
-        var root = await ImportNodeAsync(fullPath, ByteString.Empty, writer, directories, ct).ConfigureAwait(false);
+        using var commits = new BackgroundCommits(ConcurrentCommits);
+        Node root;
+        try
+        {
+            root = await ImportNodeAsync(fullPath, ByteString.Empty, writer, directories, commits, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Commits still running write into the store: they end before it may be let go.
+            await commits.WhenAllAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
+        }
+
+        await commits.WhenAllAsync().ConfigureAwait(false);
         if (root.NodeCase == Node.NodeOneofCase.Directory)
         {
             await directories.CloseAsync(ct).ConfigureAwait(false);
@@ -48,11 +69,13 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
         return result;
     }
 
-    private async Task<Node> ImportNodeAsync(string path, ByteString name, NarWriter writer, IDirectoryPutter directories, CancellationToken ct)
+    private async Task<Node> ImportNodeAsync(string path, ByteString name, NarWriter writer, IDirectoryPutter directories, BackgroundCommits commits, CancellationToken ct)
     {
         var status = FileStatus.Of(path);
         switch (status.Kind)
         {
+            case FileKind.Regular when status.Size <= SmallFileBytes:
+                return new Node { File = await ImportSmallFileAsync(path, name, status, writer, commits, ct).ConfigureAwait(false) };
             case FileKind.Regular:
                 return new Node { File = await ImportFileAsync(path, name, status, writer, ct).ConfigureAwait(false) };
             case FileKind.Symlink:
@@ -61,13 +84,13 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
                 await writer.WriteSymlinkAsync(target, ct).ConfigureAwait(false);
                 return new Node { Symlink = new SymlinkNode { Name = name, Target = ByteString.CopyFrom(target) } };
             case FileKind.Directory:
-                return new Node { Directory = await ImportDirectoryAsync(path, name, writer, directories, ct).ConfigureAwait(false) };
+                return new Node { Directory = await ImportDirectoryAsync(path, name, writer, directories, commits, ct).ConfigureAwait(false) };
             default:
                 throw new ImportException($"{path}: is a {status.Kind}; a store holds only regular files, directories and symlinks");
         }
     }
 
-    private async Task<DirectoryNode> ImportDirectoryAsync(string path, ByteString name, NarWriter writer, IDirectoryPutter directories, CancellationToken ct)
+    private async Task<DirectoryNode> ImportDirectoryAsync(string path, ByteString name, NarWriter writer, IDirectoryPutter directories, BackgroundCommits commits, CancellationToken ct)
     {
         var entries = System.IO.Directory.EnumerateFileSystemEntries(path)
             .Select(entry => (Path: entry, Name: Encoding.UTF8.GetBytes(Path.GetFileName(entry))))
@@ -84,7 +107,7 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
 
             Check(entry.Path, () => NodeRules.ValidateName(entry.Name));
             await writer.BeginEntryAsync(entry.Name, ct).ConfigureAwait(false);
-            var child = await ImportNodeAsync(entry.Path, ByteString.CopyFrom(entry.Name), writer, directories, ct).ConfigureAwait(false);
+            var child = await ImportNodeAsync(entry.Path, ByteString.CopyFrom(entry.Name), writer, directories, commits, ct).ConfigureAwait(false);
             await writer.EndEntryAsync(ct).ConfigureAwait(false);
             directory.Add(child);
         }
@@ -92,6 +115,72 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
         await writer.EndDirectoryAsync(ct).ConfigureAwait(false);
         await directories.PutAsync(directory, ct).ConfigureAwait(false);
         return directory.ToNode(name);
+    }
+
+    /// <summary>
+    /// A small file is read whole, hashed into the NAR and BLAKE3 here, and committed in the background:
+    /// the walk goes on while its fsync runs.
+    /// </summary>
+    private async Task<FileNode> ImportSmallFileAsync(string path, ByteString name, FileStatus status, NarWriter writer, BackgroundCommits commits, CancellationToken ct)
+    {
+        await commits.ReserveAsync(ct).ConfigureAwait(false);
+        var bytes = ArrayPool<byte>.Shared.Rent((int)status.Size + 1);
+        bool started = false;
+        try
+        {
+            int read;
+            using (var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read))
+            {
+                // One byte more than the size: a file that grew reads longer.
+                read = ReadFull(file, bytes.AsSpan(0, (int)status.Size + 1), 0);
+            }
+
+            if ((ulong)read != status.Size)
+            {
+                throw new ImportException($"{path}: changed while it was imported ({status.Size} bytes before, {read} read)");
+            }
+
+            var contents = bytes.AsMemory(0, read);
+            await writer.BeginRegularAsync(status.IsExecutable, status.Size, ct).ConfigureAwait(false);
+            await writer.WriteContentsAsync(contents, ct).ConfigureAwait(false);
+            await writer.EndRegularAsync(status.Size, ct).ConfigureAwait(false);
+            var digest = Blake3Hasher.Hash(contents.Span);
+            progress?.Report(_bytesDone += read);
+            var node = new FileNode { Name = name, Digest = digest.ToByteString(), Size = status.Size, Executable = status.IsExecutable };
+            if (!commits.FirstOf(digest))
+            {
+                // A copy of a file met earlier in this walk: that commit stores it, and the import waits for it.
+                return node;
+            }
+
+            commits.Start(async () =>
+            {
+                try
+                {
+                    await using var blob = store.Blobs.OpenWrite();
+                    await blob.WriteAsync(contents, ct).ConfigureAwait(false);
+                    var stored = await blob.CommitAsync(ct).ConfigureAwait(false);
+                    if (stored != digest)
+                    {
+                        throw new InvalidOperationException($"{path}: the store hashed the blob to {stored}, the import to {digest}");
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(bytes);
+                }
+            });
+            started = true;
+            return node;
+        }
+        finally
+        {
+            if (!started)
+            {
+                ArrayPool<byte>.Shared.Return(bytes);
+                commits.Release();
+            }
+        }
     }
 
     private async Task<FileNode> ImportFileAsync(string path, ByteString name, FileStatus status, NarWriter writer, CancellationToken ct)

@@ -4,7 +4,8 @@ namespace CastoreFs.Core.Services;
 
 /// <summary>
 /// The embedded store's folder: <c>store.sqlite</c> (directories, path infos, blob and chunk indexes),
-/// <c>blobs/&lt;2 hex&gt;/&lt;64 hex&gt;</c> (each blob whole) and <c>tmp/</c> (blobs being written).
+/// <c>blobs/&lt;2 hex&gt;/&lt;64 hex&gt;</c> (each blob whole) and <c>tmp/</c> (large blobs being written;
+/// a small one is written as <c>tmp-…</c> beside its final name).
 /// </summary>
 public sealed class EmbeddedDatabase
 {

@@ -27,15 +27,60 @@ public sealed class EmbeddedStoreFileTests
     {
         using var dir = new TempDirectory();
         using var store = CastoreStore.Open(dir.Path);
+        var large = new byte[(2 << 20) + 1];
+        new Random(3).NextBytes(large);
+        await using (var small = store.Blobs.OpenWrite())
         await using (var writer = store.Blobs.OpenWrite())
         {
-            await writer.WriteAsync(Fixtures.BlobB);
-            Assert.AreEqual(1, Directory.GetFiles(dir.Combine("tmp")).Length, "data goes to a temp file first");
+            await small.WriteAsync(Fixtures.BlobB);
+            await writer.WriteAsync(large);
+            Assert.AreEqual(1, Directory.GetFiles(dir.Combine("tmp")).Length, "a large blob goes to a temp file first; a small one stays in memory");
         }
 
         Assert.AreEqual(0, Directory.GetFiles(dir.Combine("tmp")).Length);
         Assert.AreEqual(0, Directory.GetFiles(dir.Combine("blobs"), "*", SearchOption.AllDirectories).Length);
         Assert.IsNull(await store.Blobs.StatAsync(Fixtures.BlobBDigest));
+        Assert.IsNull(await store.Blobs.StatAsync(Blake3Hasher.Hash(large)));
+    }
+
+    [TestMethod]
+    public async Task Blob_written_in_pieces_past_the_memory_limit_keeps_every_byte()
+    {
+        using var dir = new TempDirectory();
+        var data = new byte[(3 << 20) / 2];
+        new Random(9).NextBytes(data);
+        using var store = CastoreStore.Open(dir.Path);
+        await using (var writer = store.Blobs.OpenWrite())
+        {
+            for (int offset = 0; offset < data.Length; offset += 100_000)
+            {
+                await writer.WriteAsync(data.AsMemory(offset, Math.Min(100_000, data.Length - offset)));
+            }
+
+            Assert.AreEqual(Blake3Hasher.Hash(data), await writer.CommitAsync());
+        }
+
+        CollectionAssert.AreEqual(data, await File.ReadAllBytesAsync(((EmbeddedBlobService)store.Blobs).PathOf(Blake3Hasher.Hash(data))));
+    }
+
+    [TestMethod]
+    public async Task Small_blob_already_stored_touches_no_file()
+    {
+        using var dir = new TempDirectory();
+        using var store = CastoreStore.Open(dir.Path);
+        var digest = await store.Blobs.PutAsync(Fixtures.BlobB);
+        var path = ((EmbeddedBlobService)store.Blobs).PathOf(digest);
+        var written = File.GetLastWriteTimeUtc(path);
+        await using (var again = store.Blobs.OpenWrite())
+        {
+            await again.WriteAsync(Fixtures.BlobB);
+            Assert.AreEqual(0, Directory.GetFiles(dir.Path, "tmp-*", SearchOption.AllDirectories).Length + Directory.GetFiles(dir.Combine("tmp")).Length);
+            Assert.AreEqual(digest, await again.CommitAsync());
+        }
+
+        Assert.AreEqual(written, File.GetLastWriteTimeUtc(path), "the stored file is kept as it was");
+        Assert.AreEqual(1, Directory.GetFiles(Path.GetDirectoryName(path)!).Length, "no temp file is left beside it");
+        CollectionAssert.AreEqual(Fixtures.BlobB, await File.ReadAllBytesAsync(path));
     }
 
     [TestMethod]
