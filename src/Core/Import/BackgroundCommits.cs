@@ -27,8 +27,7 @@ internal sealed class BackgroundCommits(int concurrency) : IDisposable
 
     /// <summary>
     /// Whether <paramref name="digest"/> is new to this import. Two commits of one blob at once would both
-    /// write it, and the second rename would delete the first file, which slows every later file creation
-    /// on ext4 without a journal.
+    /// write and fsync it, and the second rename would replace the first file.
     /// </summary>
     public bool FirstOf(B3Digest digest) => _started.Add(digest);
 
