@@ -19,6 +19,9 @@ public sealed unsafe class Blake3Hasher
     private readonly byte[] _cvStack = new byte[MaxDepth * OutLen];
     private readonly uint _flags;
     private readonly int _degree;
+
+    /// <summary>The chunk counter of the first input byte: 0 for a whole input, more for a subtree inside one.</summary>
+    private readonly ulong _firstChunk;
     private int _cvStackLength;
     private ChunkState _chunk;
 
@@ -27,7 +30,7 @@ public sealed unsafe class Blake3Hasher
     {
     }
 
-    internal Blake3Hasher(ReadOnlySpan<byte> key, uint flags, int degree)
+    internal Blake3Hasher(ReadOnlySpan<byte> key, uint flags, int degree, ulong firstChunk = 0)
     {
         if (key.IsEmpty)
         {
@@ -46,9 +49,10 @@ public sealed unsafe class Blake3Hasher
 
         _flags = flags;
         _degree = Math.Min(degree, Compression.MaxDegree);
+        _firstChunk = firstChunk;
         fixed (uint* k = _key)
         {
-            _chunk = new ChunkState(k, 0, flags);
+            _chunk = new ChunkState(k, firstChunk, flags);
         }
     }
 
@@ -100,6 +104,36 @@ public sealed unsafe class Blake3Hasher
         return new B3Digest(digest);
     }
 
+    /// <summary>
+    /// A hasher for the subtree of an input that starts at chunk <paramref name="firstChunk"/> (byte
+    /// offset 1024 × <paramref name="firstChunk"/>), to be finished with <see cref="FinalizeNonRoot"/>. The
+    /// subtree must be one of the input's tree: it may hold at most 2^(trailing zeros of
+    /// <paramref name="firstChunk"/>) chunks, as a 1 MiB group at a 1 MiB boundary does.
+    /// </summary>
+    internal static Blake3Hasher ForSubtree(ulong firstChunk) => new(null, 0, Compression.MaxDegree, firstChunk);
+
+    /// <summary>
+    /// The chaining value of the input seen so far as a subtree (its root node's output without ROOT): what
+    /// a parent above it combines. Not a digest; there is none of an empty subtree.
+    /// </summary>
+    internal void FinalizeNonRoot(Span<byte> chainingValue)
+    {
+        if (_cvStackLength == 0 && _chunk.Length == 0)
+        {
+            throw new InvalidOperationException("an empty subtree has no chaining value");
+        }
+
+        if (chainingValue.Length != OutLen)
+        {
+            throw new ArgumentException($"a chaining value is {OutLen} bytes", nameof(chainingValue));
+        }
+
+        fixed (byte* cv = chainingValue)
+        {
+            FinalOutput().ChainingValue(cv);
+        }
+    }
+
     /// <summary>Writes output bytes; any length (extended output). The hasher may keep taking input.</summary>
     public void Finalize(Span<byte> output) => FinalOutput().RootBytes(0, output);
 
@@ -129,7 +163,7 @@ public sealed unsafe class Blake3Hasher
                 }
 
                 _chunk.Output().ChainingValue(cv);
-                PushChainingValue(cv, _chunk.ChunkCounter, key);
+                PushChainingValue(cv, ChunksSoFar, key);
                 _chunk = new ChunkState(key, _chunk.ChunkCounter + 1, _flags);
             }
 
@@ -137,7 +171,7 @@ public sealed unsafe class Blake3Hasher
             while (left > ChunkLen)
             {
                 long subtree = 1L << (63 - BitOperations.LeadingZeroCount((ulong)left));
-                ulong bytesSoFar = _chunk.ChunkCounter * ChunkLen;
+                ulong bytesSoFar = ChunksSoFar * ChunkLen;
                 while (((ulong)(subtree - 1) & bytesSoFar) != 0)
                 {
                     subtree /= 2;
@@ -149,13 +183,13 @@ public sealed unsafe class Blake3Hasher
                     var single = new ChunkState(key, _chunk.ChunkCounter, _flags);
                     single.Update(new ReadOnlySpan<byte>(p, (int)subtree));
                     single.Output().ChainingValue(cv);
-                    PushChainingValue(cv, _chunk.ChunkCounter, key);
+                    PushChainingValue(cv, ChunksSoFar, key);
                 }
                 else
                 {
                     SubtreeHashing.ToParentNode(p, subtree, key, _chunk.ChunkCounter, _flags, _degree, parallel, pair);
-                    PushChainingValue(pair, _chunk.ChunkCounter, key);
-                    PushChainingValue(pair + OutLen, _chunk.ChunkCounter + (subtreeChunks / 2), key);
+                    PushChainingValue(pair, ChunksSoFar, key);
+                    PushChainingValue(pair + OutLen, ChunksSoFar + (subtreeChunks / 2), key);
                 }
 
                 _chunk = new ChunkState(key, _chunk.ChunkCounter + subtreeChunks, _flags);
@@ -168,12 +202,15 @@ public sealed unsafe class Blake3Hasher
                 _chunk.Update(new ReadOnlySpan<byte>(p, (int)left));
 
                 // The chunk state now holds input, so nothing on the stack can be the root: merge eagerly.
-                MergeStack(_chunk.ChunkCounter, key);
+                MergeStack(ChunksSoFar, key);
             }
         }
 
         return this;
     }
+
+    /// <summary>Whole chunks before the chunk state: the stack's shape follows this count, not the counter.</summary>
+    private ulong ChunksSoFar => _chunk.ChunkCounter - _firstChunk;
 
     /// <summary>Merges completed subtrees until the stack holds one entry per set bit of the chunk count.</summary>
     private void MergeStack(ulong totalChunks, uint* key)
