@@ -1,4 +1,3 @@
-using CastoreFs.Core.Import;
 using Grpc.Core;
 
 namespace CastoreFs.Cli;
@@ -12,7 +11,7 @@ internal static class CommandErrors
         {
             return await action().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is ImportException or FormatException or IOException or ArgumentException or InvalidOperationException or UnauthorizedAccessException)
+        catch (Exception e) when (e is FormatException or IOException or InvalidDataException or TimeoutException or ArgumentException or InvalidOperationException or UnauthorizedAccessException)
         {
             await Console.Error.WriteLineAsync($"castorefs: error: {e.Message}").ConfigureAwait(false);
             return 1;

@@ -22,10 +22,20 @@ public sealed class CastoreGrpcService(CastoreStore store)
 
     public Task<StatBlobResponse> StatBlob(StatBlobRequest request, ServerCallContext context) => Guard(async () =>
     {
-        var chunks = await store.Blobs.StatAsync(Digest(request.Digest), context.CancellationToken).ConfigureAwait(false)
+        var details = (request.SendChunks ? BlobDetails.Chunks : BlobDetails.None) | (request.SendBao ? BlobDetails.Outboard : BlobDetails.None);
+        var stat = await store.Blobs.StatAsync(Digest(request.Digest), details, context.CancellationToken).ConfigureAwait(false)
             ?? throw NotFound("blob", request.Digest);
         var response = new StatBlobResponse();
-        response.Chunks.AddRange(chunks.Select(c => new StatBlobResponse.Types.ChunkMeta { Digest = c.Digest.ToByteString(), Size = c.Size }));
+        if (request.SendChunks)
+        {
+            response.Chunks.AddRange(stat.Chunks.Select(c => new StatBlobResponse.Types.ChunkMeta { Digest = c.Digest.ToByteString(), Size = c.Size }));
+        }
+
+        if (request.SendBao)
+        {
+            response.Bao = ByteString.CopyFrom(stat.Outboard.Span);
+        }
+
         return response;
     });
 
@@ -139,7 +149,7 @@ public sealed class CastoreGrpcService(CastoreStore store)
         bool present = root.NodeCase switch
         {
             Node.NodeOneofCase.Directory => await store.Directories.GetAsync(Digest(root.Directory.Digest), ct).ConfigureAwait(false) is not null,
-            Node.NodeOneofCase.File => await store.Blobs.StatAsync(Digest(root.File.Digest), ct).ConfigureAwait(false) is not null,
+            Node.NodeOneofCase.File => await store.Blobs.StatAsync(Digest(root.File.Digest), ct: ct).ConfigureAwait(false) is not null,
             _ => true,
         };
         if (!present)

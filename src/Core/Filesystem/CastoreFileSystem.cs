@@ -39,7 +39,7 @@ public sealed partial class CastoreFileSystem : IDisposable
     private readonly InodeTracker _inodes;
     private readonly HandleTable<OpenBlob> _files = new();
     private readonly BlobPrefetcher? _prefetcher;
-    private readonly OpenBlobCache _unopened = new(UnopenedBlobsKept);
+    private readonly OpenBlobCache _unopened;
     private readonly HandleTable<DirectoryEntry[]> _rootListings = new();
 
     private CastoreFileSystem(CastoreStore store, FileSystemOptions options, Inode root, ILogger logger)
@@ -48,11 +48,18 @@ public sealed partial class CastoreFileSystem : IDisposable
         _options = options;
         _logger = logger;
         _inodes = new InodeTracker(root);
+        _unopened = new OpenBlobCache(UnopenedBlobsKept, number => _inodes.Get(number) is not null);
         _prefetcher = store.Blobs is ILocalBlobFiles local ? new BlobPrefetcher(local, PrefetchThreads) : null;
     }
 
     /// <summary>Small blobs read ahead because a sibling was opened.</summary>
     public long PrefetchedBlobs => _prefetcher?.Prefetched ?? 0;
+
+    /// <summary>Files opened and not yet released.</summary>
+    public int OpenHandles => _files.Count;
+
+    /// <summary>Blobs kept open for reads without an open.</summary>
+    internal int UnopenedBlobs => _unopened.Count;
 
     /// <summary>Nodes the kernel holds references to (or was shown), besides the root.</summary>
     public int TrackedInodes => _inodes.Count;
@@ -313,16 +320,25 @@ public sealed partial class CastoreFileSystem : IDisposable
         var digest = node!.Digest;
         try
         {
+            long size = (long)node.Size;
             if (_store.Blobs is ILocalBlobFiles local && local.TryOpenFile(digest) is { } file)
             {
-                blob = new OpenBlob(file, node.Size >= UnbufferedBlobSize ? local.TryOpenUnbuffered(digest) : null);
+                blob = new OpenBlob(size, file, node.Size >= UnbufferedBlobSize ? local.TryOpenUnbuffered(digest) : null);
                 return Errno.None;
             }
 
             var stream = WithTimeout(ct => _store.Blobs.OpenReadAsync(digest, ct));
+            if (stream is not null && stream.Length != size)
+            {
+                // A store that is not ours claimed another length: serving it would end the file early or late.
+                LogStoreFailure(inode, "open blob " + digest.ToHex(), $"the store has {stream.Length} bytes for a file of {size}");
+                stream.Dispose();
+                return Errno.EIO;
+            }
+
             if (stream is not null)
             {
-                blob = new OpenBlob(stream, _options.StoreTimeout);
+                blob = new OpenBlob(size, stream, _options.StoreTimeout);
                 return Errno.None;
             }
         }

@@ -9,6 +9,8 @@ internal sealed class HandleTable<T>
     private readonly ConcurrentDictionary<ulong, T> _open = new();
     private long _last;
 
+    public int Count => _open.Count;
+
     public ulong Add(T value)
     {
         var handle = (ulong)Interlocked.Increment(ref _last);

@@ -23,18 +23,23 @@ internal sealed class OpenBlob : IDisposable
     /// kernel caches what it reads from the mount, so caching the blob file as well would hold every byte
     /// twice, and on a virtual machine filling fresh page-cache pages was the slower half of a cold read.
     /// </summary>
-    public OpenBlob(SafeFileHandle file, SafeFileHandle? unbuffered = null)
+    public OpenBlob(long length, SafeFileHandle file, SafeFileHandle? unbuffered = null)
     {
+        Length = length;
         WholeFile = file;
         _unbuffered = unbuffered;
     }
 
-    public OpenBlob(Stream stream, TimeSpan timeout)
+    public OpenBlob(long length, Stream stream, TimeSpan timeout)
     {
+        Length = length;
         WholeFile = (stream as FileStream)?.SafeFileHandle;
         _stream = stream;
         _timeout = timeout;
     }
+
+    /// <summary>The file's size, as its node says: no read goes past it, whatever the offset.</summary>
+    public long Length { get; }
 
     /// <summary>The blob's whole file, when the store keeps it as one.</summary>
     public SafeFileHandle? WholeFile { get; }
@@ -90,6 +95,12 @@ internal sealed class OpenBlob : IDisposable
 
     public int Read(long offset, Span<byte> destination)
     {
+        if (offset >= Length)
+        {
+            return 0;
+        }
+
+        destination = destination[..(int)Math.Min(destination.Length, Length - offset)];
         int total = 0;
         if (_unbuffered is { } direct && UnbufferedIo.IsAligned(offset, destination))
         {
@@ -127,11 +138,6 @@ internal sealed class OpenBlob : IDisposable
             using var deadline = new CancellationTokenSource(_timeout);
             lock (_lock)
             {
-                if (offset >= stream.Length)
-                {
-                    return 0;
-                }
-
                 stream.Position = offset;
                 while (total < destination.Length)
                 {

@@ -3,13 +3,26 @@ namespace CastoreFs.Core.Filesystem;
 /// <summary>
 /// Blobs kept open for reads that come by inode, without an open (FUSE no_open): a file read in many
 /// requests is opened once. The least recently used blob is closed beyond <paramref name="capacity"/>,
-/// so open files stay bounded however many inodes the kernel holds.
+/// so open files stay bounded however many inodes the kernel holds. It never keeps the blob of an inode
+/// the tree has dropped: <paramref name="isTracked"/> is asked under the cache's lock, and whoever drops
+/// an inode removes it here after, so a read racing the drop cannot leave its blob behind.
 /// </summary>
-internal sealed class OpenBlobCache(int capacity)
+internal sealed class OpenBlobCache(int capacity, Func<ulong, bool> isTracked)
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<ulong, LinkedListNode<(ulong Inode, OpenBlob Blob)>> _byInode = [];
     private readonly LinkedList<(ulong Inode, OpenBlob Blob)> _recent = new();
+
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _byInode.Count;
+            }
+        }
+    }
 
     /// <summary>The inode's blob, held for the caller (dispose it after the read), or null.</summary>
     public OpenBlob? Hold(ulong inode)
@@ -27,7 +40,10 @@ internal sealed class OpenBlobCache(int capacity)
         }
     }
 
-    /// <summary>Keeps <paramref name="blob"/> (held by the caller) for the inode; another thread's blob if it came first.</summary>
+    /// <summary>
+    /// Keeps <paramref name="blob"/> (held by the caller) for the inode; another thread's blob if it came
+    /// first. The blob of an inode no longer tracked is not kept: the caller's hold is its last.
+    /// </summary>
     public OpenBlob Add(ulong inode, OpenBlob blob)
     {
         OpenBlob? evicted = null;
@@ -37,6 +53,11 @@ internal sealed class OpenBlobCache(int capacity)
             {
                 blob.Dispose();
                 return existing.Value.Blob;
+            }
+
+            if (!isTracked(inode))
+            {
+                return blob;
             }
 
             Drop(inode);

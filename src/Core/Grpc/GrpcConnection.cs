@@ -7,7 +7,8 @@ namespace CastoreFs.Core.Grpc;
 /// <summary>
 /// One gRPC channel to a store URL (<c>grpc+unix:///path.sock</c>, <c>grpc+http(s)://host:port</c>) and the
 /// package name it speaks: snix by default, tvix with <c>?proto=tvix</c>, switched to the other once when
-/// the server answers UNIMPLEMENTED.
+/// the server answers UNIMPLEMENTED. Every call must be answered within <see cref="Timeout"/>
+/// (<c>?timeout=SECONDS</c>, 30 by default): a unary call in all, a stream message by message.
 /// </summary>
 public sealed class GrpcConnection : IDisposable
 {
@@ -15,11 +16,12 @@ public sealed class GrpcConnection : IDisposable
     private bool _switched;
     private volatile bool _confirmed;
 
-    private GrpcConnection(GrpcChannel channel, ProtocolFamily family, string display)
+    private GrpcConnection(GrpcChannel channel, ProtocolFamily family, TimeSpan timeout, string display)
     {
         Channel = channel;
         Invoker = channel.CreateCallInvoker();
         Family = family;
+        Timeout = timeout;
         Display = display;
     }
 
@@ -30,6 +32,9 @@ public sealed class GrpcConnection : IDisposable
     public ProtocolFamily Family { get; private set; }
 
     public string Display { get; }
+
+    /// <summary>How long the server may take to answer a call, or to send a stream's next message.</summary>
+    public TimeSpan Timeout { get; }
 
     public CastoreMethods Methods => CastoreMethods.For(Family);
 
@@ -44,6 +49,13 @@ public sealed class GrpcConnection : IDisposable
             null or "snix" => ProtocolFamily.Snix,
             "tvix" => ProtocolFamily.Tvix,
             var other => throw new ArgumentException($"unknown proto '{other}' in {url} (snix or tvix)"),
+        };
+        var timeout = query["timeout"] switch
+        {
+            null => TimeSpan.FromSeconds(30),
+            var text when double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double seconds) && seconds > 0
+                => TimeSpan.FromSeconds(seconds),
+            var other => throw new ArgumentException($"timeout '{other}' in {url} is not a number of seconds"),
         };
         var options = new GrpcChannelOptions
         {
@@ -92,8 +104,17 @@ public sealed class GrpcConnection : IDisposable
                 throw new ArgumentException($"not a gRPC store URL: {url}");
         }
 
-        return new GrpcConnection(channel, family, url);
+        return new GrpcConnection(channel, family, timeout, url);
     }
+
+    /// <summary>Options for a unary call: its answer is due within <see cref="Timeout"/>.</summary>
+    public CallOptions Unary(CancellationToken ct) => new(deadline: DateTime.UtcNow + Timeout, cancellationToken: ct);
+
+    /// <summary>Starts a server stream whose messages are each due within <see cref="Timeout"/>.</summary>
+    public TimedResponses<TResponse> Stream<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CancellationToken ct)
+        where TRequest : class
+        where TResponse : class =>
+        new(this, options => Invoker.AsyncServerStreamingCall(method, null, options, request), ct);
 
     /// <summary>Runs <paramref name="call"/>; on UNIMPLEMENTED, once per connection, switches package and retries.</summary>
     public async Task<T> CallAsync<T>(Func<CastoreMethods, Task<T>> call)
@@ -112,6 +133,10 @@ public sealed class GrpcConnection : IDisposable
         catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented && TrySwitchFrom(methods.Family))
         {
             result = await call(Methods).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded)
+        {
+            throw new TimeoutException($"{Display}: the store did not answer within {Timeout.TotalSeconds} s", e);
         }
 
         _confirmed = true;

@@ -3,13 +3,14 @@ using Microsoft.Data.Sqlite;
 namespace CastoreFs.Core.Services;
 
 /// <summary>
-/// The embedded store's folder: <c>store.sqlite</c> (directories, path infos, blob and chunk indexes),
+/// The embedded store's folder: <c>store.sqlite</c> (directories, path infos, blob, chunk and outboard indexes),
 /// <c>blobs/&lt;2 hex&gt;/&lt;64 hex&gt;</c> (each blob whole) and <c>tmp/</c> (large blobs being written;
 /// a small one is written as <c>tmp-…</c> beside its final name).
 /// </summary>
 public sealed class EmbeddedDatabase
 {
-    private const int SchemaVersion = 1;
+    /// <summary>2 added the outboards table; a store of version 1 gains it on open.</summary>
+    private const int SchemaVersion = 2;
 
     private EmbeddedDatabase(string root)
     {
@@ -48,13 +49,14 @@ public sealed class EmbeddedDatabase
             CREATE TABLE IF NOT EXISTS chunks (
                 blob BLOB NOT NULL, idx INTEGER NOT NULL, digest BLOB NOT NULL, offset INTEGER NOT NULL, size INTEGER NOT NULL,
                 PRIMARY KEY (blob, idx)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS outboards (blob BLOB PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS chunks_by_digest ON chunks (digest);
             CREATE INDEX IF NOT EXISTS path_infos_by_name ON path_infos (name);
             """;
         command.ExecuteNonQuery();
         command.CommandText = "PRAGMA user_version";
         long version = (long)command.ExecuteScalar()!;
-        if (version == 0)
+        if (version is 0 or 1)
         {
             command.CommandText = $"PRAGMA user_version = {SchemaVersion}";
             command.ExecuteNonQuery();

@@ -24,7 +24,7 @@ public sealed unsafe class OpenBlobTests
         File.WriteAllBytes(path, data);
         var direct = LinuxDirectOpen.TryOpen(path, FileAccess.Read);
         Assert.IsNotNull(direct, "ext4 and tmpfs take O_DIRECT");
-        using var blob = new OpenBlob(File.OpenHandle(path), direct);
+        using var blob = new OpenBlob(data.Length, File.OpenHandle(path), direct);
 
         byte* memory = (byte*)NativeMemory.AlignedAlloc(16384, 4096);
         try

@@ -35,7 +35,7 @@ public sealed class GrpcVerificationTests
         var data = new byte[3 * 1024 * 1024];
         new Random(1).NextBytes(data);
         var digest = await embedded.Blobs.PutAsync(data);
-        Assert.AreEqual(3, (await embedded.Blobs.StatAsync(digest))!.Count);
+        Assert.AreEqual(3, (await embedded.Blobs.StatAsync(digest, BlobDetails.Chunks))!.Chunks.Count);
         var served = new CastoreStore(new CorruptingBlobService(embedded.Blobs), embedded.Directories, embedded.PathInfos);
         await using var server = await CastoreServer.StartAsync(served, "unix://" + dir.Combine("s.sock"));
         using var client = CastoreStore.Open(server.Address, dir.Combine("cache"));

@@ -8,7 +8,7 @@ namespace CastoreFs.Core.Tests.Grpc;
 /// <summary>A blob service that serves every blob and chunk with one byte flipped.</summary>
 internal sealed class CorruptingBlobService(IBlobService inner) : IBlobService
 {
-    public Task<IReadOnlyList<ChunkMeta>?> StatAsync(B3Digest digest, CancellationToken ct = default) => inner.StatAsync(digest, ct);
+    public Task<BlobStat?> StatAsync(B3Digest digest, BlobDetails details = BlobDetails.None, CancellationToken ct = default) => inner.StatAsync(digest, details, ct);
 
     public async Task<Stream?> OpenReadAsync(B3Digest digest, CancellationToken ct = default)
     {

@@ -95,7 +95,7 @@ public sealed class EmbeddedStoreFileTests
         {
             var digest = await store.Blobs.PutAsync(data);
             Assert.IsNull(await store.Blobs.OpenReadAsync(expected[1].Digest), "chunks are not known before a stat asks for them");
-            CollectionAssert.AreEqual(expected, (await store.Blobs.StatAsync(digest))!.ToArray());
+            CollectionAssert.AreEqual(expected, (await store.Blobs.StatAsync(digest, BlobDetails.Chunks))!.Chunks.ToArray());
         }
 
         using var reopened = CastoreStore.Open(dir.Path);
@@ -103,7 +103,7 @@ public sealed class EmbeddedStoreFileTests
         var bytes = new byte[chunk.Length];
         await chunk.ReadExactlyAsync(bytes);
         CollectionAssert.AreEqual(data.AsSpan(1 << 20, 1 << 20).ToArray(), bytes, "the recorded index serves a chunk by its digest");
-        CollectionAssert.AreEqual(expected, (await reopened.Blobs.StatAsync(Blake3Hasher.Hash(data)))!.ToArray());
+        CollectionAssert.AreEqual(expected, (await reopened.Blobs.StatAsync(Blake3Hasher.Hash(data), BlobDetails.Chunks))!.Chunks.ToArray());
     }
 
     [TestMethod]

@@ -35,7 +35,7 @@ public abstract class StoreContractTests : IDisposable
     {
         Assert.AreEqual(Fixtures.HelloWorldDigest, await Store.Blobs.PutAsync(Fixtures.HelloWorldBlob));
         CollectionAssert.AreEqual(Fixtures.HelloWorldBlob, await Store.Blobs.ReadAllAsync(Fixtures.HelloWorldDigest));
-        Assert.AreEqual(0, (await Store.Blobs.StatAsync(Fixtures.HelloWorldDigest))!.Count);
+        Assert.AreEqual(0, (await Store.Blobs.StatAsync(Fixtures.HelloWorldDigest, BlobDetails.Chunks))!.Chunks.Count);
         Assert.IsNull(await Store.Blobs.StatAsync(Fixtures.BlobADigest));
         Assert.IsNull(await Store.Blobs.OpenReadAsync(Fixtures.BlobADigest));
     }
@@ -83,7 +83,7 @@ public abstract class StoreContractTests : IDisposable
         var data = new byte[(5 * 1024 * 1024) / 2];
         new Random(9).NextBytes(data);
         var digest = await Store.Blobs.PutAsync(data);
-        var chunks = (await Store.Blobs.StatAsync(digest))!;
+        var chunks = (await Store.Blobs.StatAsync(digest, BlobDetails.Chunks))!.Chunks;
         if (!ChunksLargeBlobs)
         {
             Assert.AreEqual(0, chunks.Count);

@@ -2,9 +2,17 @@ using CastoreFs.Core.Digests;
 
 namespace CastoreFs.Core.Services.Blobs;
 
-/// <summary>Bytes from a store did not hash to the digest they were asked for: an error, never data.</summary>
-public sealed class BlobVerificationException(B3Digest expected, B3Digest actual, string what)
-    : IOException($"{what}: expected BLAKE3 {expected.ToHex()}, received data hashing to {actual.ToHex()}")
+/// <summary>
+/// What a store sent for a blob contradicts the digest that named it (bytes that hash to another digest,
+/// an outboard that does not compose to it, chunks that do not add up): an error, never data.
+/// </summary>
+public sealed class BlobVerificationException : IOException
 {
-    public B3Digest Expected { get; } = expected;
+    public BlobVerificationException(B3Digest expected, B3Digest actual, string what)
+        : base($"{what}: expected BLAKE3 {expected.ToHex()}, received data hashing to {actual.ToHex()}") => Expected = expected;
+
+    public BlobVerificationException(B3Digest expected, string message)
+        : base(message) => Expected = expected;
+
+    public B3Digest Expected { get; }
 }

@@ -7,27 +7,37 @@ using Snix.Castore.V1;
 namespace CastoreFs.Core.Services.Blobs;
 
 /// <summary>
-/// Blobs from a remote store over gRPC. Nothing the server sends reaches a caller unverified: with a
-/// chunk list each chunk is checked on arrival (<see cref="VerifiedChunkedStream"/>); without one the
-/// whole blob is fetched into a local cache file and checked before it is opened.
+/// Blobs from a remote store over gRPC, which is trusted for nothing: only the digest that named a blob
+/// is. With an outboard (our servers send one) each 1 MiB group is checked as it arrives
+/// (<see cref="VerifiedGroupStream"/>). Without one (tvix and snix servers) the whole blob is fetched into
+/// a local cache file and checked before it is opened. A stat's chunks and outboard that contradict each
+/// other or the digest are a lying server: an error, never a fallback.
 /// </summary>
 public sealed class GrpcBlobService(GrpcConnection connection, string cacheDirectory) : IBlobService
 {
-    /// <summary>Chunks are held in memory while read; larger claimed chunks go through the cache file instead.</summary>
+    /// <summary>Chunks are held in memory while a group is assembled; a blob with larger ones is fetched whole instead.</summary>
     internal const ulong MaxChunkInMemory = 16 * 1024 * 1024;
 
     private const int PutMessageSize = 1024 * 1024;
 
+    internal string Display => connection.Display;
+
     private GrpcConnection Connection => connection;
 
-    public async Task<IReadOnlyList<ChunkMeta>?> StatAsync(B3Digest digest, CancellationToken ct = default)
+    public async Task<BlobStat?> StatAsync(B3Digest digest, BlobDetails details = BlobDetails.None, CancellationToken ct = default)
     {
+        var request = new StatBlobRequest
+        {
+            Digest = digest.ToByteString(),
+            SendChunks = details.HasFlag(BlobDetails.Chunks),
+            SendBao = details.HasFlag(BlobDetails.Outboard),
+        };
         try
         {
             var response = await connection.CallAsync(m => connection.Invoker
-                .AsyncUnaryCall(m.BlobStat, null, new CallOptions(cancellationToken: ct), new StatBlobRequest { Digest = digest.ToByteString(), SendChunks = true })
-                .ResponseAsync).ConfigureAwait(false);
-            return response.Chunks.Select(c => new ChunkMeta(B3Digest.FromProto(c.Digest, "chunk digest"), c.Size)).ToList();
+                .AsyncUnaryCall(m.BlobStat, null, connection.Unary(ct), request).ResponseAsync).ConfigureAwait(false);
+            var chunks = response.Chunks.Select(c => new ChunkMeta(B3Digest.FromProto(c.Digest, "chunk digest"), c.Size)).ToList();
+            return new BlobStat(chunks.Count == 0 ? null : SumOf(digest, chunks), chunks, response.Bao.Memory);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
         {
@@ -37,15 +47,23 @@ public sealed class GrpcBlobService(GrpcConnection connection, string cacheDirec
 
     public async Task<Stream?> OpenReadAsync(B3Digest digest, CancellationToken ct = default)
     {
-        var chunks = await StatAsync(digest, ct).ConfigureAwait(false);
-        if (chunks is null)
+        var stat = await StatAsync(digest, BlobDetails.Chunks | BlobDetails.Outboard, ct).ConfigureAwait(false);
+        if (stat is null)
         {
             return null;
         }
 
-        if (chunks.Count > 1 && chunks.All(c => c.Size is > 0 and <= MaxChunkInMemory))
+        // An outboard without chunks names nothing to fetch a group by: the blob is read whole.
+        if (!stat.Outboard.IsEmpty && stat.Size is { } length)
         {
-            return new VerifiedChunkedStream(this, chunks);
+            var trusted = Outboard.Verify(digest, length, stat.Outboard.Span)
+                ?? throw Lie(digest, Outboard.Length(length) != stat.Outboard.Length
+                    ? $"sent an outboard of {stat.Outboard.Length} bytes for a blob of {length} bytes, which has {Outboard.Length(length)}"
+                    : "sent an outboard that does not compose to the blob's digest");
+            if (stat.Chunks.All(c => c.Size <= MaxChunkInMemory))
+            {
+                return new VerifiedGroupStream(this, digest, stat.Chunks, StartsOf(stat.Chunks), length, trusted);
+            }
         }
 
         return await OpenCachedAsync(digest, ct).ConfigureAwait(false);
@@ -53,24 +71,55 @@ public sealed class GrpcBlobService(GrpcConnection connection, string cacheDirec
 
     public IBlobWriter OpenWrite() => new Writer(this);
 
-    /// <summary>Reads one blob or chunk whole into memory and checks it before returning it.</summary>
-    internal async Task<byte[]> ReadVerifiedAsync(B3Digest digest, ulong expectedSize, CancellationToken ct)
+    /// <summary>Reads one chunk of <paramref name="blob"/> whole into memory: exactly its announced size, or an error.</summary>
+    internal async Task<byte[]> ReadChunkAsync(B3Digest blob, ChunkMeta chunk, CancellationToken ct)
     {
-        var buffer = new MemoryStream((int)expectedSize);
-        var hasher = new Blake3Hasher();
-        await ReadStreamAsync(digest, async data =>
+        var bytes = new byte[chunk.Size];
+        int filled = 0;
+        await ReadStreamAsync(chunk.Digest, data =>
         {
-            if ((ulong)(buffer.Length + data.Length) > expectedSize)
+            if (data.Length > bytes.Length - filled)
             {
-                throw new IOException($"{connection.Display}: chunk {digest.ToHex()} is longer than its {expectedSize} bytes");
+                throw Lie(blob, $"sent chunk {chunk.Digest.ToHex()} longer than its {chunk.Size} bytes");
             }
 
-            hasher.Update(data.Span);
-            await buffer.WriteAsync(data, ct).ConfigureAwait(false);
+            data.Span.CopyTo(bytes.AsSpan(filled));
+            filled += data.Length;
+            return Task.CompletedTask;
         }, ct).ConfigureAwait(false);
-        Verify(digest, hasher, "chunk");
-        return buffer.ToArray();
+        return filled == bytes.Length ? bytes : throw Lie(blob, $"sent {filled} bytes of chunk {chunk.Digest.ToHex()}, which has {chunk.Size}");
     }
+
+    /// <summary>Where each chunk starts in the blob.</summary>
+    private static long[] StartsOf(IReadOnlyList<ChunkMeta> chunks)
+    {
+        var starts = new long[chunks.Count];
+        for (int i = 1; i < starts.Length; i++)
+        {
+            starts[i] = starts[i - 1] + (long)chunks[i - 1].Size;
+        }
+
+        return starts;
+    }
+
+    /// <summary>The blob's size as its chunks claim it; empty chunks and sums past 2^63 are lies.</summary>
+    private long SumOf(B3Digest digest, IReadOnlyList<ChunkMeta> chunks)
+    {
+        ulong sum = 0;
+        foreach (var chunk in chunks)
+        {
+            if (chunk.Size == 0 || chunk.Size > long.MaxValue - sum)
+            {
+                throw Lie(digest, $"listed a chunk of {chunk.Size} bytes");
+            }
+
+            sum += chunk.Size;
+        }
+
+        return (long)sum;
+    }
+
+    private BlobVerificationException Lie(B3Digest digest, string what) => new(digest, $"{connection.Display}: blob {digest.ToHex()}: the server {what}");
 
     private async Task<Stream> OpenCachedAsync(B3Digest digest, CancellationToken ct)
     {
@@ -91,7 +140,12 @@ public sealed class GrpcBlobService(GrpcConnection connection, string cacheDirec
                     }, ct).ConfigureAwait(false);
                 }
 
-                Verify(digest, hasher, "blob");
+                var actual = hasher.FinalizeDigest();
+                if (actual != digest)
+                {
+                    throw new BlobVerificationException(digest, actual, $"{connection.Display}: blob {digest.ToHex()}");
+                }
+
                 File.Move(temp, path, overwrite: true);
             }
             finally
@@ -103,27 +157,17 @@ public sealed class GrpcBlobService(GrpcConnection connection, string cacheDirec
         return new FileStream(path, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.Read | FileShare.Delete, BufferSize = 0 });
     }
 
-    private void Verify(B3Digest expected, Blake3Hasher hasher, string what)
-    {
-        var actual = hasher.FinalizeDigest();
-        if (actual != expected)
-        {
-            throw new BlobVerificationException(expected, actual, $"{connection.Display}: {what} {expected.ToHex()}");
-        }
-    }
-
     private async Task ReadStreamAsync(B3Digest digest, Func<ReadOnlyMemory<byte>, Task> consume, CancellationToken ct)
     {
         // Restarted whole when the package name is switched, so no data is consumed twice.
         await connection.CallAsync(async m =>
         {
-            using var call = connection.Invoker.AsyncServerStreamingCall(
-                m.BlobRead, null, new CallOptions(cancellationToken: ct), new ReadBlobRequest { Digest = digest.ToByteString() });
+            using var call = connection.Stream(m.BlobRead, new ReadBlobRequest { Digest = digest.ToByteString() }, ct);
             bool first = true;
-            while (await call.ResponseStream.MoveNext(ct).ConfigureAwait(false))
+            while (await call.MoveNextAsync().ConfigureAwait(false))
             {
                 first = false;
-                await consume(call.ResponseStream.Current.Data.Memory).ConfigureAwait(false);
+                await consume(call.Current.Data.Memory).ConfigureAwait(false);
             }
 
             return first;
@@ -150,12 +194,12 @@ public sealed class GrpcBlobService(GrpcConnection connection, string cacheDirec
         {
             var call = await StartAsync(ct).ConfigureAwait(false);
             await call.RequestStream.CompleteAsync().ConfigureAwait(false);
-            var response = await call.ResponseAsync.ConfigureAwait(false);
+            var response = await call.ResponseAsync.WaitAsync(owner.Connection.Timeout, ct).ConfigureAwait(false);
             var local = _hasher.FinalizeDigest();
             var remote = B3Digest.FromProto(response.Digest, "PutBlobResponse.digest");
             if (remote != local)
             {
-                throw new BlobVerificationException(local, remote, $"{owner.Connection.Display}: the server stored a blob");
+                throw new BlobVerificationException(local, remote, $"{owner.Display}: the server stored a blob");
             }
 
             return local;
@@ -171,7 +215,7 @@ public sealed class GrpcBlobService(GrpcConnection connection, string cacheDirec
         {
             var connection = owner.Connection;
             _call ??= await connection.StartClientStreamingAsync(
-                m => connection.Invoker.AsyncUnaryCall(m.BlobStat, null, new CallOptions(cancellationToken: ct), new StatBlobRequest { Digest = B3Digest.Empty.ToByteString() }).ResponseAsync,
+                m => connection.Invoker.AsyncUnaryCall(m.BlobStat, null, connection.Unary(ct), new StatBlobRequest { Digest = B3Digest.Empty.ToByteString() }).ResponseAsync,
                 m => m.BlobPut,
                 ct).ConfigureAwait(false);
             return _call;

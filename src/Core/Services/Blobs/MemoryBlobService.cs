@@ -9,8 +9,8 @@ public sealed class MemoryBlobService : IBlobService
 {
     private readonly ConcurrentDictionary<B3Digest, byte[]> _blobs = new();
 
-    public Task<IReadOnlyList<ChunkMeta>?> StatAsync(B3Digest digest, CancellationToken ct = default) =>
-        Task.FromResult<IReadOnlyList<ChunkMeta>?>(_blobs.ContainsKey(digest) ? [] : null);
+    public Task<BlobStat?> StatAsync(B3Digest digest, BlobDetails details = BlobDetails.None, CancellationToken ct = default) =>
+        Task.FromResult(_blobs.TryGetValue(digest, out var data) ? BlobStat.Whole(data.LongLength) : null);
 
     public Task<Stream?> OpenReadAsync(B3Digest digest, CancellationToken ct = default) =>
         Task.FromResult<Stream?>(_blobs.TryGetValue(digest, out var data) ? new MemoryStream(data, writable: false) : null);

@@ -20,14 +20,13 @@ public sealed class GrpcDirectoryService(GrpcConnection connection) : IDirectory
         {
             return await connection.CallAsync(async m =>
             {
-                using var call = connection.Invoker.AsyncServerStreamingCall(
-                    m.DirectoryGet, null, new CallOptions(cancellationToken: ct), new GetDirectoryRequest { Digest = digest.ToByteString() });
-                if (!await call.ResponseStream.MoveNext(ct).ConfigureAwait(false))
+                using var call = connection.Stream(m.DirectoryGet, new GetDirectoryRequest { Digest = digest.ToByteString() }, ct);
+                if (!await call.MoveNextAsync().ConfigureAwait(false))
                 {
                     return null;
                 }
 
-                var directory = call.ResponseStream.Current;
+                var directory = call.Current;
                 CheckReceived(directory, digest);
                 return directory;
             }).ConfigureAwait(false);
@@ -41,15 +40,14 @@ public sealed class GrpcDirectoryService(GrpcConnection connection) : IDirectory
     public async IAsyncEnumerable<Directory> GetRecursiveAsync(B3Digest root, [EnumeratorCancellation] CancellationToken ct = default)
     {
         await connection.NegotiateAsync(m => GetAsync(root, ct)).ConfigureAwait(false);
-        using var call = connection.Invoker.AsyncServerStreamingCall(
-            connection.Methods.DirectoryGet, null, new CallOptions(cancellationToken: ct), new GetDirectoryRequest { Digest = root.ToByteString(), Recursive = true });
+        using var call = connection.Stream(connection.Methods.DirectoryGet, new GetDirectoryRequest { Digest = root.ToByteString(), Recursive = true }, ct);
         var expected = new HashSet<B3Digest> { root };
         var received = new HashSet<B3Digest>();
         while (true)
         {
             try
             {
-                if (!await call.ResponseStream.MoveNext(ct).ConfigureAwait(false))
+                if (!await call.MoveNextAsync().ConfigureAwait(false))
                 {
                     break;
                 }
@@ -59,7 +57,7 @@ public sealed class GrpcDirectoryService(GrpcConnection connection) : IDirectory
                 yield break;
             }
 
-            var directory = call.ResponseStream.Current;
+            var directory = call.Current;
             var digest = directory.Digest();
             if (!expected.Contains(digest) || !received.Add(digest))
             {
@@ -116,7 +114,7 @@ public sealed class GrpcDirectoryService(GrpcConnection connection) : IDirectory
             var root = _validator.Finish();
             var call = await StartAsync(ct).ConfigureAwait(false);
             await call.RequestStream.CompleteAsync().ConfigureAwait(false);
-            var response = await call.ResponseAsync.ConfigureAwait(false);
+            var response = await call.ResponseAsync.WaitAsync(connection.Timeout, ct).ConfigureAwait(false);
             if (B3Digest.FromProto(response.RootDigest, "root_digest") != root)
             {
                 throw new CastoreValidationException($"{connection.Display}: stored root {Convert.ToHexStringLower(response.RootDigest.Span)}, expected {root.ToHex()}");
@@ -136,9 +134,8 @@ public sealed class GrpcDirectoryService(GrpcConnection connection) : IDirectory
             _call ??= await connection.StartClientStreamingAsync(
                 async m =>
                 {
-                    using var probe = connection.Invoker.AsyncServerStreamingCall(
-                        m.DirectoryGet, null, new CallOptions(cancellationToken: ct), new GetDirectoryRequest { Digest = B3Digest.Empty.ToByteString() });
-                    await probe.ResponseStream.MoveNext(ct).ConfigureAwait(false);
+                    using var probe = connection.Stream(m.DirectoryGet, new GetDirectoryRequest { Digest = B3Digest.Empty.ToByteString() }, ct);
+                    await probe.MoveNextAsync().ConfigureAwait(false);
                 },
                 m => m.DirectoryPut,
                 ct).ConfigureAwait(false);

@@ -15,7 +15,7 @@ public sealed class GrpcPathInfoService(GrpcConnection connection) : IPathInfoSe
         try
         {
             var pathInfo = await connection.CallAsync(m => connection.Invoker.AsyncUnaryCall(
-                m.PathInfoGet, null, new CallOptions(cancellationToken: ct),
+                m.PathInfoGet, null, connection.Unary(ct),
                 new GetPathInfoRequest { ByOutputHash = ByteString.CopyFrom(storePathDigest.Span) }).ResponseAsync).ConfigureAwait(false);
             if (!pathInfo.Validate().Digest.SequenceEqual(storePathDigest.Span))
             {
@@ -34,7 +34,7 @@ public sealed class GrpcPathInfoService(GrpcConnection connection) : IPathInfoSe
     {
         pathInfo.Validate();
         return await connection.CallAsync(m => connection.Invoker.AsyncUnaryCall(
-            m.PathInfoPut, null, new CallOptions(cancellationToken: ct), pathInfo).ResponseAsync).ConfigureAwait(false);
+            m.PathInfoPut, null, connection.Unary(ct), pathInfo).ResponseAsync).ConfigureAwait(false);
     }
 
     public async IAsyncEnumerable<PathInfo> ListAsync([EnumeratorCancellation] CancellationToken ct = default)
@@ -42,10 +42,10 @@ public sealed class GrpcPathInfoService(GrpcConnection connection) : IPathInfoSe
         // The first response settles the package name; the list is then read without a restart.
         var pending = await connection.CallAsync(async m =>
         {
-            var call = connection.Invoker.AsyncServerStreamingCall(m.PathInfoList, null, new CallOptions(cancellationToken: ct), new ListPathInfoRequest());
+            var call = connection.Stream(m.PathInfoList, new ListPathInfoRequest(), ct);
             try
             {
-                bool any = await call.ResponseStream.MoveNext(ct).ConfigureAwait(false);
+                bool any = await call.MoveNextAsync().ConfigureAwait(false);
                 return (call, any);
             }
             catch
@@ -58,10 +58,10 @@ public sealed class GrpcPathInfoService(GrpcConnection connection) : IPathInfoSe
         bool more = pending.any;
         while (more)
         {
-            var pathInfo = stream.ResponseStream.Current;
+            var pathInfo = stream.Current;
             pathInfo.Validate();
             yield return pathInfo;
-            more = await stream.ResponseStream.MoveNext(ct).ConfigureAwait(false);
+            more = await stream.MoveNextAsync().ConfigureAwait(false);
         }
     }
 }
