@@ -135,13 +135,16 @@ public sealed partial class CastoreFileSystem : IDisposable
     /// <summary>Whether a name missing from this directory stays missing: true everywhere but a store's root, where imports add names.</summary>
     public bool IsImmutable(ulong directory) => directory != RootInode || _options.RootDirectory is not null;
 
-    /// <summary>The kernel dropped <paramref name="lookups"/> references.</summary>
-    public void Forget(ulong inode, ulong lookups)
+    /// <summary>The kernel dropped <paramref name="lookups"/> references; true when that dropped the node.</summary>
+    public bool Forget(ulong inode, ulong lookups)
     {
-        if (_inodes.Forget(inode, lookups))
+        if (!_inodes.Forget(inode, lookups))
         {
-            _unopened.Remove(inode);
+            return false;
         }
+
+        _unopened.Remove(inode);
+        return true;
     }
 
     /// <summary>Attributes of a listed entry, counted as a lookup (readdirplus).</summary>
@@ -228,23 +231,45 @@ public sealed partial class CastoreFileSystem : IDisposable
 
     public void ReleaseDirectory(ulong handle) => _rootListings.Remove(handle);
 
-    /// <summary>
-    /// Opens a file for reading. <paramref name="wholeFile"/> is the blob's local file when the store
-    /// keeps it as one (for kernel passthrough); it stays open until <see cref="Release"/>.
-    /// </summary>
-    public Errno Open(ulong inode, bool forWriting, out ulong handle, out SafeFileHandle? wholeFile)
+    /// <summary>Opens a file for reading by handle, until <see cref="Release"/>.</summary>
+    public Errno Open(ulong inode, bool forWriting, out ulong handle)
     {
         handle = 0;
-        wholeFile = null;
         var error = TryOpenBlob(inode, forWriting, out var blob);
         if (error != Errno.None)
         {
             return error;
         }
 
-        wholeFile = blob!.WholeFile;
-        handle = _files.Add(blob);
+        handle = _files.Add(blob!);
         return Errno.None;
+    }
+
+    /// <summary>
+    /// The file's blob as a local file of its own, for a transport to hand to its kernel (passthrough), or
+    /// null when the store keeps none. The caller owns the handle.
+    /// </summary>
+    public Errno OpenLocalFile(ulong inode, out SafeFileHandle? file)
+    {
+        file = null;
+        var node = _inodes.Get(inode);
+        var error = CheckOpen(node, forWriting: false);
+        if (error != Errno.None || _store.Blobs is not ILocalBlobFiles local)
+        {
+            return error;
+        }
+
+        PrefetchSiblings(node!);
+        try
+        {
+            file = local.TryOpenFile(node!.Digest);
+            return Errno.None;
+        }
+        catch (Exception e) when (IsStoreFailure(e))
+        {
+            LogStoreFailure(inode, "open blob " + node!.Digest.ToHex(), e.Message);
+            return Errno.EIO;
+        }
     }
 
     /// <summary>What an open would answer, short of opening the blob: ENOENT, EISDIR, EROFS or none.</summary>

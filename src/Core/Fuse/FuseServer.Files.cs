@@ -30,30 +30,66 @@ public sealed partial class FuseServer
             return Fail(Errno.ENOSYS);
         }
 
-        error = _fs.Open(header.NodeId, forWriting, out var handle, out var wholeFile);
+        if (PassthroughId(header.NodeId, out error) is int backingId and > 0)
+        {
+            // The kernel reads the backing file itself and sends no READ; nothing of ours stays open (fh 0).
+            // Not with KEEP_CACHE: the kernel fails such an open with EIO.
+            return FuseEncoding.Write(payload, new FuseOpenOut { OpenFlags = FuseOpenOptions.Passthrough | FuseOpenOptions.NoFlush, BackingId = backingId });
+        }
+
         if (error != Errno.None)
         {
             return Fail(error);
         }
 
-        if (wholeFile is not null && _options.BackingFiles!.TryOpen(wholeFile, out int backingId))
+        // No local file, or the kernel refused it: this open's reads are served here.
+        error = _fs.Open(header.NodeId, forWriting, out var handle);
+        return error != Errno.None
+            ? Fail(error)
+            : FuseEncoding.Write(payload, new FuseOpenOut { Fh = handle, OpenFlags = FuseOpenOptions.KeepCache | FuseOpenOptions.NoFlush });
+    }
+
+    /// <summary>The node's backing id, registering its local file on first use; 0 when it has none.</summary>
+    private int PassthroughId(ulong node, out Errno error)
+    {
+        error = Errno.None;
+        if (_backingFiles!.TryGet(node, out int id))
         {
-            // Not with KEEP_CACHE: the kernel fails such an open with EIO (fuse.md §1.6).
-            _backingIds[handle] = backingId;
-            return FuseEncoding.Write(payload, new FuseOpenOut { Fh = handle, OpenFlags = FuseOpenOptions.Passthrough | FuseOpenOptions.NoFlush, BackingId = backingId });
+            return id;
         }
 
-        return FuseEncoding.Write(payload, new FuseOpenOut { Fh = handle, OpenFlags = FuseOpenOptions.KeepCache | FuseOpenOptions.NoFlush });
+        error = _fs.OpenLocalFile(node, out var file);
+        if (file is null)
+        {
+            return 0;
+        }
+
+        using (file)
+        {
+            id = _backingFiles.Register(node, file);
+        }
+
+        if (id > 0 && _fs.GetAttributes(node, out _) == Errno.ENOENT)
+        {
+            // A FORGET dropped the node meanwhile, before or after the id was kept: it must not outlive the node.
+            _backingFiles.Forget(node);
+            error = Errno.ENOENT;
+            return 0;
+        }
+
+        return id;
     }
 
     private int Read(in FuseInHeader header, ReadOnlySpan<byte> body, Span<byte> payload)
     {
-        if (!FuseEncoding.TryRead(body, out FuseReadIn read) || read.Offset > long.MaxValue)
+        if (!FuseEncoding.TryRead(body, out FuseReadIn read))
         {
             return Fail(Errno.EINVAL);
         }
 
-        var error = _fs.Read(header.NodeId, read.Fh, (long)read.Offset, payload[..(int)Math.Min(read.Size, (uint)payload.Length)], out int count);
+        // An offset past 2^63 is past the end of every file: the read is empty, like any other there.
+        long offset = (long)Math.Min(read.Offset, long.MaxValue);
+        var error = _fs.Read(header.NodeId, read.Fh, offset, payload[..(int)Math.Min(read.Size, (uint)payload.Length)], out int count);
         return error != Errno.None ? Fail(error) : count;
     }
 
@@ -62,11 +98,6 @@ public sealed partial class FuseServer
         if (!FuseEncoding.TryRead(body, out FuseReleaseIn release))
         {
             return Fail(Errno.EINVAL);
-        }
-
-        if (_backingIds.TryRemove(release.Fh, out int backingId))
-        {
-            _options.BackingFiles!.Close(backingId);
         }
 
         _fs.Release(release.Fh);

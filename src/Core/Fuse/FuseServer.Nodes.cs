@@ -21,7 +21,7 @@ public sealed partial class FuseServer
     {
         if (FuseEncoding.TryRead(body, out FuseForgetIn forget))
         {
-            _fs.Forget(header.NodeId, forget.Nlookup);
+            Forget(header.NodeId, forget.Nlookup);
         }
 
         return NoReply;
@@ -40,10 +40,19 @@ public sealed partial class FuseServer
         for (int i = 0; i < count; i++)
         {
             FuseEncoding.TryRead(items[(i * one)..], out FuseForgetOne forget);
-            _fs.Forget(forget.NodeId, forget.Nlookup);
+            Forget(forget.NodeId, forget.Nlookup);
         }
 
         return NoReply;
+    }
+
+    /// <summary>What the tree drops, the kernel no longer reads from either.</summary>
+    private void Forget(ulong node, ulong lookups)
+    {
+        if (_fs.Forget(node, lookups))
+        {
+            _backingFiles?.Forget(node);
+        }
     }
 
     private int Getattr(in FuseInHeader header, ReadOnlySpan<byte> body, Span<byte> payload)

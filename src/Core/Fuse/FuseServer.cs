@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using CastoreFs.Core.Filesystem;
 using CastoreFs.Core.Fuse.Protocol;
@@ -28,7 +27,7 @@ public sealed partial class FuseServer
     private readonly FuseServerOptions _options;
     private readonly ILogger _logger;
     private readonly Handler?[] _handlers;
-    private readonly ConcurrentDictionary<ulong, int> _backingIds = new();
+    private readonly BackingFileTable? _backingFiles;
     private readonly long[] _requestCounts = new long[(int)FuseOpcode.Statx + 1];
     private readonly TaskCompletionSource<FuseInitOut> _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _passthrough;
@@ -38,6 +37,7 @@ public sealed partial class FuseServer
         _fs = fs;
         _options = options ?? new FuseServerOptions();
         _logger = logger ?? NullLogger.Instance;
+        _backingFiles = _options.BackingFiles is { } kernel ? new BackingFileTable(kernel, _logger) : null;
         _handlers = BuildDispatchTable();
     }
 
@@ -49,6 +49,9 @@ public sealed partial class FuseServer
 
     /// <summary>Whether open hands whole files to the kernel (negotiated at INIT).</summary>
     public bool Passthrough => Volatile.Read(ref _passthrough);
+
+    /// <summary>Nodes whose file the kernel holds for passthrough reads.</summary>
+    public int BackingFiles => _backingFiles?.Count ?? 0;
 
     /// <summary>How many requests with this opcode arrived: shows what the kernel caches and what it asks.</summary>
     public long RequestCount(FuseOpcode opcode) =>

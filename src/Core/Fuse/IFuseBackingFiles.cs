@@ -8,8 +8,12 @@ namespace CastoreFs.Core.Fuse;
 /// </summary>
 public interface IFuseBackingFiles
 {
-    /// <summary>A backing id for the file, or false when the kernel refuses.</summary>
-    bool TryOpen(SafeFileHandle file, out int backingId);
+    /// <summary>
+    /// A backing id (above 0) for the file, or the negative errno the kernel refused it with. The kernel
+    /// holds the file itself from then on: the caller may close its descriptor at once.
+    /// </summary>
+    int Open(SafeFileHandle file);
 
-    void Close(int backingId);
+    /// <summary>0, or the negative errno the kernel refused to close the id with.</summary>
+    int Close(int backingId);
 }

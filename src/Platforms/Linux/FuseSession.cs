@@ -201,17 +201,17 @@ public sealed partial class FuseSession : IDisposable
     /// <summary>FUSE passthrough backing files, registered on the connection's fd (needs CAP_SYS_ADMIN).</summary>
     private sealed class BackingFiles(SafeFileHandle device) : IFuseBackingFiles
     {
-        public unsafe bool TryOpen(SafeFileHandle file, out int backingId)
+        public unsafe int Open(SafeFileHandle file)
         {
             var map = new Libc.FuseBackingMap { Fd = (int)file.DangerousGetHandle() };
-            backingId = Libc.Ioctl((int)device.DangerousGetHandle(), Libc.FUSE_DEV_IOC_BACKING_OPEN, &map);
-            return backingId > 0;
+            int id = Libc.Ioctl((int)device.DangerousGetHandle(), Libc.FUSE_DEV_IOC_BACKING_OPEN, &map);
+            return id > 0 ? id : -Marshal.GetLastPInvokeError();
         }
 
-        public unsafe void Close(int backingId)
+        public unsafe int Close(int backingId)
         {
             uint id = (uint)backingId;
-            Libc.Ioctl((int)device.DangerousGetHandle(), Libc.FUSE_DEV_IOC_BACKING_CLOSE, &id);
+            return Libc.Ioctl((int)device.DangerousGetHandle(), Libc.FUSE_DEV_IOC_BACKING_CLOSE, &id) == 0 ? 0 : -Marshal.GetLastPInvokeError();
         }
     }
 }

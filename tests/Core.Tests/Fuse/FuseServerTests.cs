@@ -255,14 +255,8 @@ public sealed class FuseServerTests
 
     private sealed class NoBackingFiles : IFuseBackingFiles
     {
-        public bool TryOpen(SafeFileHandle file, out int backingId)
-        {
-            backingId = 0;
-            return false;
-        }
+        public int Open(SafeFileHandle file) => -(int)Errno.EPERM;
 
-        public void Close(int backingId)
-        {
-        }
+        public int Close(int backingId) => -(int)Errno.EINVAL;
     }
 }
