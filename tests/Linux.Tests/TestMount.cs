@@ -3,6 +3,7 @@ using CastoreFs.Core.Fuse;
 using CastoreFs.Core.Services;
 using CastoreFs.Core.Tests;
 using CastoreFs.Platforms.Linux;
+using Microsoft.Extensions.Logging;
 
 namespace CastoreFs.Linux.Tests;
 
@@ -45,15 +46,15 @@ internal sealed class TestMount : IDisposable
         }
     }
 
-    public static TestMount Start(CastoreStore store, FileSystemOptions? options = null, bool passthrough = false, int threads = 2)
+    public static TestMount Start(CastoreStore store, FileSystemOptions? options = null, bool passthrough = false, int threads = 2, ILogger? logger = null)
     {
         RequireFuse();
-        var fs = CastoreFileSystem.OpenAsync(store, options).GetAwaiter().GetResult();
+        var fs = CastoreFileSystem.OpenAsync(store, options, logger).GetAwaiter().GetResult();
         var directory = new TempDirectory();
         var mountOptions = new LinuxMountOptions { Threads = threads, Passthrough = passthrough };
         var connection = FuseConnection.Mount(directory.Path, mountOptions);
         FuseServer? server = null;
-        var session = FuseSession.Start(connection, backing => server = new FuseServer(fs, new FuseServerOptions { BackingFiles = backing }), threads, passthrough);
+        var session = FuseSession.Start(connection, backing => server = new FuseServer(fs, new FuseServerOptions { BackingFiles = backing }, logger), threads, passthrough, logger);
         if (!server!.Initialized.Wait(TimeSpan.FromSeconds(30)))
         {
             session.Dispose();

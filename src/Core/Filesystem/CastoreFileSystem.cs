@@ -132,8 +132,11 @@ public sealed partial class CastoreFileSystem : IDisposable
         return Errno.None;
     }
 
-    /// <summary>Whether a name missing from this directory stays missing: true everywhere but a store's root, where imports add names.</summary>
-    public bool IsImmutable(ulong directory) => directory != RootInode || _options.RootDirectory is not null;
+    /// <summary>
+    /// Whether a name missing from this directory stays missing: true everywhere but a store's root, where
+    /// imports add names, and a directory no longer tracked, where nothing was looked at.
+    /// </summary>
+    public bool IsImmutable(ulong directory) => (directory != RootInode || _options.RootDirectory is not null) && _inodes.Get(directory) is not null;
 
     /// <summary>The kernel dropped <paramref name="lookups"/> references; true when that dropped the node.</summary>
     public bool Forget(ulong inode, ulong lookups)
@@ -537,11 +540,15 @@ public sealed partial class CastoreFileSystem : IDisposable
     /// <summary>Fetches a directory's entries on first use; a directory missing from the store is EIO, and the mount goes on.</summary>
     private Errno LoadListing(Inode directory, out DirectoryEntry[] listing)
     {
-        listing = directory.Listing ?? [];
-        if (directory.Listing is not null)
+        // Read once: another thread may set it between two reads, and an empty listing would be a
+        // name missing, which the kernel then remembers as missing.
+        if (directory.Listing is { } cached)
         {
+            listing = cached;
             return Errno.None;
         }
+
+        listing = [];
 
         var digest = directory.Digest;
         try

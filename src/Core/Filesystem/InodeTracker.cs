@@ -13,7 +13,7 @@ internal sealed class InodeTracker
 
     private readonly Lock _lock = new();
     private readonly Dictionary<ulong, Inode> _byNumber = [];
-    private readonly Dictionary<InodeKey, Inode> _byContent = [];
+    private readonly Dictionary<InodeKey, Inode> _byKey = [];
     private ulong _next = RootInode + 1;
 
     public InodeTracker(Inode root) => _byNumber[root.Number] = root;
@@ -45,13 +45,13 @@ internal sealed class InodeTracker
     /// </summary>
     public Inode Reference(Node node, ulong lookups, ulong parent)
     {
-        var key = Inode.KeyOf(node);
+        var key = Inode.KeyOf(node, parent);
         lock (_lock)
         {
-            if (!_byContent.TryGetValue(key, out var inode))
+            if (!_byKey.TryGetValue(key, out var inode))
             {
-                inode = Inode.For(_next++, node);
-                _byContent.Add(key, inode);
+                inode = Inode.For(_next++, node, parent);
+                _byKey.Add(key, inode);
                 _byNumber.Add(inode.Number, inode);
             }
 
@@ -87,7 +87,7 @@ internal sealed class InodeTracker
             }
 
             _byNumber.Remove(number);
-            _byContent.Remove(inode.Key);
+            _byKey.Remove(inode.Key);
             return true;
         }
     }
