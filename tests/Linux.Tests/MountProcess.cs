@@ -63,9 +63,10 @@ internal sealed class MountProcess : IDisposable
         return (_process.ExitCode, _stderr.Result);
     }
 
+    /// <summary>Stops the mount as a user would (SIGTERM unmounts); a kill would leave a dead mount behind.</summary>
     public void Dispose()
     {
-        if (!_process.HasExited)
+        if (!_process.HasExited && (Posix.SendSignal(_process.Id, Errnos.SIGTERM) != 0 || !_process.WaitForExit(30_000)))
         {
             _process.Kill(entireProcessTree: true);
             _process.WaitForExit();

@@ -17,10 +17,7 @@ internal sealed class ImportedTree : IDisposable
             BaseName = new PathImporter(store).ImportAsync(Source).GetAwaiter().GetResult().StorePath.BaseName;
         }
 
-        Files = [.. Directory.EnumerateFiles(Source, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
-            .Where(f => !new FileInfo(f).Attributes.HasFlag(FileAttributes.ReparsePoint))
-            .Select(f => Path.GetRelativePath(Source, f))
-            .Order(StringComparer.Ordinal)];
+        Files = RegularFiles(Source);
     }
 
     /// <summary>The folder that was imported.</summary>
@@ -36,6 +33,35 @@ internal sealed class ImportedTree : IDisposable
     public IReadOnlyList<string> Files { get; }
 
     public static ImportedTree Of(string source) => new(source);
+
+    /// <summary>The regular files below <paramref name="root"/>, relative to it, without following symlinks (as an import does not).</summary>
+    public static IReadOnlyList<string> RegularFiles(string root)
+    {
+        var files = new List<string>();
+        var pending = new Stack<DirectoryInfo>([new DirectoryInfo(root)]);
+        while (pending.TryPop(out var directory))
+        {
+            foreach (var entry in directory.EnumerateFileSystemInfos("*", new EnumerationOptions { AttributesToSkip = 0 }))
+            {
+                if (entry.LinkTarget is not null)
+                {
+                    continue;
+                }
+
+                if (entry is DirectoryInfo subdirectory)
+                {
+                    pending.Push(subdirectory);
+                }
+                else
+                {
+                    files.Add(Path.GetRelativePath(root, entry.FullName));
+                }
+            }
+        }
+
+        files.Sort(StringComparer.Ordinal);
+        return files;
+    }
 
     /// <summary>A generated tree: many small files, some sizes around page and group boundaries, and a few of several MiB.</summary>
     public static ImportedTree Generated(string folder, int smallFiles, int seed)

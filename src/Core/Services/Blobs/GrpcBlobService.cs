@@ -47,6 +47,12 @@ public sealed class GrpcBlobService(GrpcConnection connection, string cacheDirec
 
     public async Task<Stream?> OpenReadAsync(B3Digest digest, CancellationToken ct = default)
     {
+        // A blob in the cache was checked whole before it got there: no call needed.
+        if (TryOpenCached(digest) is { } cached)
+        {
+            return cached;
+        }
+
         var stat = await StatAsync(digest, BlobDetails.Chunks | BlobDetails.Outboard, ct).ConfigureAwait(false);
         if (stat is null)
         {
@@ -121,9 +127,23 @@ public sealed class GrpcBlobService(GrpcConnection connection, string cacheDirec
 
     private BlobVerificationException Lie(B3Digest digest, string what) => new(digest, $"{connection.Display}: blob {digest.ToHex()}: the server {what}");
 
+    private FileStream? TryOpenCached(B3Digest digest)
+    {
+        try
+        {
+            return new FileStream(CachePath(digest), new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.Read | FileShare.Delete, BufferSize = 0 });
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private string CachePath(B3Digest digest) => Path.Combine(cacheDirectory, digest.ToHex());
+
     private async Task<Stream> OpenCachedAsync(B3Digest digest, CancellationToken ct)
     {
-        var path = Path.Combine(cacheDirectory, digest.ToHex());
+        var path = CachePath(digest);
         if (!File.Exists(path))
         {
             System.IO.Directory.CreateDirectory(cacheDirectory);
@@ -154,7 +174,7 @@ public sealed class GrpcBlobService(GrpcConnection connection, string cacheDirec
             }
         }
 
-        return new FileStream(path, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.Read | FileShare.Delete, BufferSize = 0 });
+        return TryOpenCached(digest) ?? throw new IOException($"{path} vanished as it was cached");
     }
 
     private async Task ReadStreamAsync(B3Digest digest, Func<ReadOnlyMemory<byte>, Task> consume, CancellationToken ct)
