@@ -69,7 +69,62 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
         return result;
     }
 
+    /// <summary>
+    /// Walks the tree in NAR order with the open directories on a stack of its own, not the call stack, so a
+    /// tree as deep as paths may go imports (the kernel's PATH_MAX bounds it, with an error naming the path).
+    /// </summary>
     private async Task<Node> ImportNodeAsync(string path, ByteString name, NarWriter writer, IDirectoryPutter directories, BackgroundCommits commits, CancellationToken ct)
+    {
+        if (await ImportLeafAsync(path, name, writer, commits, ct).ConfigureAwait(false) is { } leaf)
+        {
+            return leaf;
+        }
+
+        var open = new Stack<DirectoryFrame>();
+        open.Push(await OpenDirectoryAsync(path, name, writer, ct).ConfigureAwait(false));
+        while (true)
+        {
+            var directory = open.Peek();
+            if (directory.Next < directory.Entries.Count)
+            {
+                var (entryPath, entryName) = directory.Entries[directory.Next++];
+                if (entryPath.Contains('\uFFFD', StringComparison.Ordinal) && !Path.Exists(entryPath))
+                {
+                    throw new ImportException($"{entryPath}: the name is not valid UTF-8");
+                }
+
+                Check(entryPath, () => NodeRules.ValidateName(entryName));
+                await writer.BeginEntryAsync(entryName, ct).ConfigureAwait(false);
+                var childName = ByteString.CopyFrom(entryName);
+                if (await ImportLeafAsync(entryPath, childName, writer, commits, ct).ConfigureAwait(false) is { } child)
+                {
+                    await writer.EndEntryAsync(ct).ConfigureAwait(false);
+                    directory.Directory.Add(child);
+                }
+                else
+                {
+                    open.Push(await OpenDirectoryAsync(entryPath, childName, writer, ct).ConfigureAwait(false));
+                }
+
+                continue;
+            }
+
+            open.Pop();
+            await writer.EndDirectoryAsync(ct).ConfigureAwait(false);
+            await directories.PutAsync(directory.Directory, ct).ConfigureAwait(false);
+            var node = new Node { Directory = directory.Directory.ToNode(directory.Name) };
+            if (!open.TryPeek(out var parent))
+            {
+                return node;
+            }
+
+            await writer.EndEntryAsync(ct).ConfigureAwait(false);
+            parent.Directory.Add(node);
+        }
+    }
+
+    /// <summary>Imports a file or symlink whole; null for a directory, which the walk opens instead.</summary>
+    private async Task<Node?> ImportLeafAsync(string path, ByteString name, NarWriter writer, BackgroundCommits commits, CancellationToken ct)
     {
         var status = FileStatus.Of(path);
         switch (status.Kind)
@@ -84,37 +139,21 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
                 await writer.WriteSymlinkAsync(target, ct).ConfigureAwait(false);
                 return new Node { Symlink = new SymlinkNode { Name = name, Target = ByteString.CopyFrom(target) } };
             case FileKind.Directory:
-                return new Node { Directory = await ImportDirectoryAsync(path, name, writer, directories, commits, ct).ConfigureAwait(false) };
+                return null;
             default:
                 throw new ImportException($"{path}: is a {status.Kind}; a store holds only regular files, directories and symlinks");
         }
     }
 
-    private async Task<DirectoryNode> ImportDirectoryAsync(string path, ByteString name, NarWriter writer, IDirectoryPutter directories, BackgroundCommits commits, CancellationToken ct)
+    /// <summary>Lists a directory in NAR order (by name bytes) and writes its opening.</summary>
+    private static async Task<DirectoryFrame> OpenDirectoryAsync(string path, ByteString name, NarWriter writer, CancellationToken ct)
     {
         var entries = System.IO.Directory.EnumerateFileSystemEntries(path)
             .Select(entry => (Path: entry, Name: Encoding.UTF8.GetBytes(Path.GetFileName(entry))))
             .OrderBy(e => e.Name, ByteOrder.Instance)
             .ToList();
-        var directory = new Directory();
         await writer.BeginDirectoryAsync(ct).ConfigureAwait(false);
-        foreach (var entry in entries)
-        {
-            if (entry.Path.Contains('\uFFFD', StringComparison.Ordinal) && !Path.Exists(entry.Path))
-            {
-                throw new ImportException($"{entry.Path}: the name is not valid UTF-8");
-            }
-
-            Check(entry.Path, () => NodeRules.ValidateName(entry.Name));
-            await writer.BeginEntryAsync(entry.Name, ct).ConfigureAwait(false);
-            var child = await ImportNodeAsync(entry.Path, ByteString.CopyFrom(entry.Name), writer, directories, commits, ct).ConfigureAwait(false);
-            await writer.EndEntryAsync(ct).ConfigureAwait(false);
-            directory.Add(child);
-        }
-
-        await writer.EndDirectoryAsync(ct).ConfigureAwait(false);
-        await directories.PutAsync(directory, ct).ConfigureAwait(false);
-        return directory.ToNode(name);
+        return new DirectoryFrame(name, entries);
     }
 
     /// <summary>
@@ -284,5 +323,17 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
         {
             throw new ImportException($"{path}: {e.Message}");
         }
+    }
+
+    /// <summary>A directory being imported: its name, its entries in NAR order, the next one, and what is built of it.</summary>
+    private sealed class DirectoryFrame(ByteString name, List<(string Path, byte[] Name)> entries)
+    {
+        public ByteString Name { get; } = name;
+
+        public List<(string Path, byte[] Name)> Entries { get; } = entries;
+
+        public int Next { get; set; }
+
+        public Directory Directory { get; } = new();
     }
 }

@@ -17,38 +17,79 @@ public sealed class NarReader(Stream input)
 
     public long Position { get; private set; }
 
-    /// <summary>Reads a whole NAR; <paramref name="visitor"/> builds whatever it represents.</summary>
+    /// <summary>
+    /// Reads a whole NAR; <paramref name="visitor"/> builds whatever it represents. Open directories are
+    /// kept on a stack of the reader's own, not the call stack, so a NAR nested to any depth is read.
+    /// </summary>
     public async Task<T> ReadAsync<T>(INarVisitor<T> visitor, CancellationToken ct)
     {
         await ExpectAsync(NarTokens.Magic, ct).ConfigureAwait(false);
-        var root = await ReadNodeAsync(visitor, [], ct).ConfigureAwait(false);
-        if (await input.ReadAsync(_eight.AsMemory(0, 1), ct).ConfigureAwait(false) != 0)
+        var open = new Stack<DirectoryFrame<T>>();
+        var name = Array.Empty<byte>();
+        while (true)
         {
-            throw new NarFormatException($"trailing data after the NAR at byte {Position}");
-        }
+            await ExpectAsync(NarTokens.Open, ct).ConfigureAwait(false);
+            await ExpectAsync(NarTokens.Type, ct).ConfigureAwait(false);
+            var type = await ReadTokenAsync(ct).ConfigureAwait(false);
+            T value = default!;
+            bool done = true;
+            switch (type)
+            {
+                case NarTokens.Regular:
+                    value = await ReadRegularAsync(visitor, name, ct).ConfigureAwait(false);
+                    break;
+                case NarTokens.Symlink:
+                    await ExpectAsync(NarTokens.Target, ct).ConfigureAwait(false);
+                    var target = await ReadBytesAsync(ct).ConfigureAwait(false);
+                    WrapValidation(() => NodeRules.ValidateSymlinkTarget(target));
+                    await ExpectAsync(NarTokens.Close, ct).ConfigureAwait(false);
+                    value = visitor.Symlink(name, target);
+                    break;
+                case NarTokens.Directory:
+                    open.Push(new DirectoryFrame<T>(name));
+                    done = false;
+                    break;
+                default:
+                    throw new NarFormatException($"unknown node type '{type}' at byte {Position}");
+            }
 
-        return root;
-    }
+            // Hand finished nodes to their directories, until one of them has another entry to read.
+            while (true)
+            {
+                if (done)
+                {
+                    if (open.Count == 0)
+                    {
+                        if (await input.ReadAsync(_eight.AsMemory(0, 1), ct).ConfigureAwait(false) != 0)
+                        {
+                            throw new NarFormatException($"trailing data after the NAR at byte {Position}");
+                        }
 
-    private async Task<T> ReadNodeAsync<T>(INarVisitor<T> visitor, byte[] name, CancellationToken ct)
-    {
-        await ExpectAsync(NarTokens.Open, ct).ConfigureAwait(false);
-        await ExpectAsync(NarTokens.Type, ct).ConfigureAwait(false);
-        var type = await ReadTokenAsync(ct).ConfigureAwait(false);
-        switch (type)
-        {
-            case NarTokens.Regular:
-                return await ReadRegularAsync(visitor, name, ct).ConfigureAwait(false);
-            case NarTokens.Symlink:
-                await ExpectAsync(NarTokens.Target, ct).ConfigureAwait(false);
-                var target = await ReadBytesAsync(ct).ConfigureAwait(false);
-                WrapValidation(() => NodeRules.ValidateSymlinkTarget(target));
-                await ExpectAsync(NarTokens.Close, ct).ConfigureAwait(false);
-                return visitor.Symlink(name, target);
-            case NarTokens.Directory:
-                return await ReadDirectoryAsync(visitor, name, ct).ConfigureAwait(false);
-            default:
-                throw new NarFormatException($"unknown node type '{type}' at byte {Position}");
+                        return value;
+                    }
+
+                    open.Peek().Entries.Add(value);
+                    await ExpectAsync(NarTokens.Close, ct).ConfigureAwait(false);
+                }
+
+                var directory = open.Peek();
+                var token = await ReadTokenAsync(ct).ConfigureAwait(false);
+                if (token == NarTokens.Close)
+                {
+                    open.Pop();
+                    value = await visitor.DirectoryAsync(directory.Name, directory.Entries, ct).ConfigureAwait(false);
+                    done = true;
+                    continue;
+                }
+
+                if (token != NarTokens.Entry)
+                {
+                    throw new NarFormatException($"expected 'entry' or ')', found '{token}' at byte {Position}");
+                }
+
+                name = await ReadEntryNameAsync(directory, ct).ConfigureAwait(false);
+                break;
+            }
         }
     }
 
@@ -81,37 +122,21 @@ public sealed class NarReader(Stream input)
         return result;
     }
 
-    private async Task<T> ReadDirectoryAsync<T>(INarVisitor<T> visitor, byte[] name, CancellationToken ct)
+    /// <summary>Reads <c>( name NAME node</c> of an entry: a valid name, after the one before it.</summary>
+    private async Task<byte[]> ReadEntryNameAsync<T>(DirectoryFrame<T> directory, CancellationToken ct)
     {
-        var entries = new List<T>();
-        byte[]? previous = null;
-        while (true)
+        await ExpectAsync(NarTokens.Open, ct).ConfigureAwait(false);
+        await ExpectAsync(NarTokens.Name, ct).ConfigureAwait(false);
+        var name = await ReadBytesAsync(ct).ConfigureAwait(false);
+        WrapValidation(() => NodeRules.ValidateName(name));
+        if (directory.Previous is { } previous && name.AsSpan().SequenceCompareTo(previous) <= 0)
         {
-            var token = await ReadTokenAsync(ct).ConfigureAwait(false);
-            if (token == NarTokens.Close)
-            {
-                return await visitor.DirectoryAsync(name, entries, ct).ConfigureAwait(false);
-            }
-
-            if (token != NarTokens.Entry)
-            {
-                throw new NarFormatException($"expected 'entry' or ')', found '{token}' at byte {Position}");
-            }
-
-            await ExpectAsync(NarTokens.Open, ct).ConfigureAwait(false);
-            await ExpectAsync(NarTokens.Name, ct).ConfigureAwait(false);
-            var entryName = await ReadBytesAsync(ct).ConfigureAwait(false);
-            WrapValidation(() => NodeRules.ValidateName(entryName));
-            if (previous is not null && entryName.AsSpan().SequenceCompareTo(previous) <= 0)
-            {
-                throw new NarFormatException($"entry '{NodeRules.Display(entryName)}' is not sorted or is a duplicate");
-            }
-
-            previous = entryName;
-            await ExpectAsync(NarTokens.Node, ct).ConfigureAwait(false);
-            entries.Add(await ReadNodeAsync(visitor, entryName, ct).ConfigureAwait(false));
-            await ExpectAsync(NarTokens.Close, ct).ConfigureAwait(false);
+            throw new NarFormatException($"entry '{NodeRules.Display(name)}' is not sorted or is a duplicate");
         }
+
+        directory.Previous = name;
+        await ExpectAsync(NarTokens.Node, ct).ConfigureAwait(false);
+        return name;
     }
 
     internal async ValueTask<int> ReadContentsAsync(Memory<byte> buffer, CancellationToken ct)
@@ -197,5 +222,15 @@ public sealed class NarReader(Stream input)
         }
 
         Position += buffer.Length;
+    }
+
+    /// <summary>A directory being read: its name, its entries so far, and the last entry's name.</summary>
+    private sealed class DirectoryFrame<T>(byte[] name)
+    {
+        public byte[] Name { get; } = name;
+
+        public List<T> Entries { get; } = [];
+
+        public byte[]? Previous { get; set; }
     }
 }
