@@ -16,11 +16,11 @@ namespace CastoreFs.Server;
 /// Every put is checked here: closures by the putter's validator, blobs hashed on this side, path infos
 /// validated and their root present.
 /// </summary>
-public sealed class CastoreGrpcService(CastoreStore store)
+internal sealed class CastoreGrpcService(CastoreStore store, RequestFailures failures)
 {
     private const int ReadMessageSize = 256 * 1024;
 
-    public Task<StatBlobResponse> StatBlob(StatBlobRequest request, ServerCallContext context) => Guard(async () =>
+    public Task<StatBlobResponse> StatBlob(StatBlobRequest request, ServerCallContext context) => Guard(context, async () =>
     {
         var details = (request.SendChunks ? BlobDetails.Chunks : BlobDetails.None) | (request.SendBao ? BlobDetails.Outboard : BlobDetails.None);
         var stat = await store.Blobs.StatAsync(Digest(request.Digest), details, context.CancellationToken).ConfigureAwait(false)
@@ -39,7 +39,7 @@ public sealed class CastoreGrpcService(CastoreStore store)
         return response;
     });
 
-    public Task ReadBlob(ReadBlobRequest request, IServerStreamWriter<BlobChunk> responses, ServerCallContext context) => Guard(async () =>
+    public Task ReadBlob(ReadBlobRequest request, IServerStreamWriter<BlobChunk> responses, ServerCallContext context) => Guard(context, async () =>
     {
         await using var blob = await store.Blobs.OpenReadAsync(Digest(request.Digest), context.CancellationToken).ConfigureAwait(false)
             ?? throw NotFound("blob", request.Digest);
@@ -53,7 +53,7 @@ public sealed class CastoreGrpcService(CastoreStore store)
         return true;
     });
 
-    public Task<PutBlobResponse> PutBlob(IAsyncStreamReader<BlobChunk> requests, ServerCallContext context) => Guard(async () =>
+    public Task<PutBlobResponse> PutBlob(IAsyncStreamReader<BlobChunk> requests, ServerCallContext context) => Guard(context, async () =>
     {
         await using var writer = store.Blobs.OpenWrite();
         await foreach (var chunk in requests.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
@@ -65,7 +65,7 @@ public sealed class CastoreGrpcService(CastoreStore store)
         return new PutBlobResponse { Digest = digest.ToByteString() };
     });
 
-    public Task GetDirectory(GetDirectoryRequest request, IServerStreamWriter<Directory> responses, ServerCallContext context) => Guard(async () =>
+    public Task GetDirectory(GetDirectoryRequest request, IServerStreamWriter<Directory> responses, ServerCallContext context) => Guard(context, async () =>
     {
         if (request.ByWhatCase != GetDirectoryRequest.ByWhatOneofCase.Digest)
         {
@@ -91,7 +91,7 @@ public sealed class CastoreGrpcService(CastoreStore store)
         return any ? true : throw NotFound("directory", request.Digest);
     });
 
-    public Task<PutDirectoryResponse> PutDirectory(IAsyncStreamReader<Directory> requests, ServerCallContext context) => Guard(async () =>
+    public Task<PutDirectoryResponse> PutDirectory(IAsyncStreamReader<Directory> requests, ServerCallContext context) => Guard(context, async () =>
     {
         await using var putter = store.Directories.BeginPut();
         await foreach (var directory in requests.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
@@ -103,7 +103,7 @@ public sealed class CastoreGrpcService(CastoreStore store)
         return new PutDirectoryResponse { RootDigest = root.ToByteString() };
     });
 
-    public Task<PathInfo> GetPathInfo(GetPathInfoRequest request, ServerCallContext context) => Guard(async () =>
+    public Task<PathInfo> GetPathInfo(GetPathInfoRequest request, ServerCallContext context) => Guard(context, async () =>
     {
         if (request.ByWhatCase != GetPathInfoRequest.ByWhatOneofCase.ByOutputHash)
         {
@@ -119,14 +119,14 @@ public sealed class CastoreGrpcService(CastoreStore store)
             ?? throw NotFound("path info", request.ByOutputHash);
     });
 
-    public Task<PathInfo> PutPathInfo(PathInfo request, ServerCallContext context) => Guard(async () =>
+    public Task<PathInfo> PutPathInfo(PathInfo request, ServerCallContext context) => Guard(context, async () =>
     {
         request.Validate();
-        await RequirePresentAsync(request.Node, context.CancellationToken).ConfigureAwait(false);
+        await RequireRootAsync(request.Node, context.CancellationToken).ConfigureAwait(false);
         return await store.PathInfos.PutAsync(request, context.CancellationToken).ConfigureAwait(false);
     });
 
-    public Task<CalculateNARResponse> CalculateNar(Node request, ServerCallContext context) => Guard(async () =>
+    public Task<CalculateNARResponse> CalculateNar(Node request, ServerCallContext context) => Guard(context, async () =>
     {
         // The node is anonymous (its name is ignored, as the seed does); validate the rest under a stand-in name.
         NodeRules.Validate(NodeRules.WithName(request, ByteString.CopyFromUtf8("x")));
@@ -134,7 +134,7 @@ public sealed class CastoreGrpcService(CastoreStore store)
         return new CalculateNARResponse { NarSize = size, NarSha256 = ByteString.CopyFrom(sha256) };
     });
 
-    public Task ListPathInfos(ListPathInfoRequest request, IServerStreamWriter<PathInfo> responses, ServerCallContext context) => Guard(async () =>
+    public Task ListPathInfos(ListPathInfoRequest request, IServerStreamWriter<PathInfo> responses, ServerCallContext context) => Guard(context, async () =>
     {
         await foreach (var pathInfo in store.PathInfos.ListAsync(context.CancellationToken).ConfigureAwait(false))
         {
@@ -144,17 +144,27 @@ public sealed class CastoreGrpcService(CastoreStore store)
         return true;
     });
 
-    private async Task RequirePresentAsync(Node root, CancellationToken ct)
+    /// <summary>A path info's root must be in the store, and be the size the node says.</summary>
+    private async Task RequireRootAsync(Node root, CancellationToken ct)
     {
-        bool present = root.NodeCase switch
+        (bool present, ulong? size, ulong claimed) = root.NodeCase switch
         {
-            Node.NodeOneofCase.Directory => await store.Directories.GetAsync(Digest(root.Directory.Digest), ct).ConfigureAwait(false) is not null,
-            Node.NodeOneofCase.File => await store.Blobs.StatAsync(Digest(root.File.Digest), ct: ct).ConfigureAwait(false) is not null,
-            _ => true,
+            Node.NodeOneofCase.Directory => await store.Directories.GetAsync(Digest(root.Directory.Digest), ct).ConfigureAwait(false) is { } directory
+                ? (true, directory.Size(), root.Directory.Size)
+                : (false, null, root.Directory.Size),
+            Node.NodeOneofCase.File => await store.Blobs.StatAsync(Digest(root.File.Digest), ct: ct).ConfigureAwait(false) is { } blob
+                ? (true, (ulong?)blob.Size, root.File.Size)
+                : (false, null, root.File.Size),
+            _ => (true, null, 0UL),
         };
         if (!present)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, "the path info's root node is not in the store; put it first"));
+        }
+
+        if (size is { } actual && actual != claimed)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"the path info's root node has size {claimed}, but what it names has {actual}"));
         }
     }
 
@@ -163,36 +173,16 @@ public sealed class CastoreGrpcService(CastoreStore store)
     private static RpcException NotFound(string what, ByteString digest) =>
         new(new Status(StatusCode.NotFound, $"{what} {Convert.ToHexStringLower(digest.Span)} not found"));
 
-    /// <summary>Maps failures to gRPC status codes; the message says what was wrong.</summary>
-    private static async Task<T> Guard<T>(Func<Task<T>> handler)
+    /// <summary>Answers a failure with the status it deserves, and logs it (<see cref="RequestFailures"/>).</summary>
+    private async Task<T> Guard<T>(ServerCallContext context, Func<Task<T>> handler)
     {
         try
         {
             return await handler().ConfigureAwait(false);
         }
-        catch (RpcException)
+        catch (Exception e)
         {
-            throw;
-        }
-        catch (BlobVerificationException e)
-        {
-            throw new RpcException(new Status(StatusCode.DataLoss, e.Message));
-        }
-        catch (FormatException e)
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new RpcException(new Status(StatusCode.NotFound, e.Message));
-        }
-        catch (OperationCanceledException)
-        {
-            throw new RpcException(new Status(StatusCode.Cancelled, "cancelled"));
-        }
-        catch (IOException e)
-        {
-            throw new RpcException(new Status(StatusCode.Unavailable, e.Message));
+            throw failures.StatusOf(context.Method, e);
         }
     }
 }

@@ -10,7 +10,7 @@ internal sealed class CastoreMethodProvider(ServedFamilies served) : IServiceMet
     {
         foreach (var family in served.Families)
         {
-            var m = CastoreMethods.For(family);
+            var m = CastoreMethods.ForServer(family);
             context.AddUnaryMethod(m.BlobStat, [], (s, request, call) => s.StatBlob(request, call));
             context.AddServerStreamingMethod(m.BlobRead, [], (s, request, responses, call) => s.ReadBlob(request, responses, call));
             context.AddClientStreamingMethod(m.BlobPut, [], (s, requests, call) => s.PutBlob(requests, call));

@@ -41,19 +41,27 @@ public sealed class CastoreServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel);
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true)
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
+            .SetMinimumLevel(logLevel);
         builder.Services.AddGrpc(o =>
         {
-            o.MaxReceiveMessageSize = 256 * 1024 * 1024;
+            o.MaxReceiveMessageSize = ServerLimits.MaxMessageSize;
             o.MaxSendMessageSize = 256 * 1024 * 1024;
+
+            o.CompressionProviders = [new BoundedGzip(ServerLimits.MaxMessageSize)];
         });
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(new ServedFamilies(families));
+        builder.Services.AddSingleton<RequestFailures>();
+        builder.Services.AddSingleton<CallObserver>();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<CastoreGrpcService>, CastoreMethodProvider>());
+        ServerLimits.AddCallLimit(builder.Services);
 
         string? socketPath = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            ServerLimits.Apply(kestrel.Limits);
             if (listen.StartsWith("unix://", StringComparison.Ordinal))
             {
                 socketPath = new Uri(listen).AbsolutePath;
@@ -71,6 +79,9 @@ public sealed class CastoreServer : IAsyncDisposable
         });
 
         var app = builder.Build();
+        var calls = app.Services.GetRequiredService<CallObserver>();
+        app.Use(calls.InvokeAsync);
+        app.UseRateLimiter();
         app.MapGrpcService<CastoreGrpcService>();
         await app.StartAsync(ct).ConfigureAwait(false);
         string address = socketPath is not null

@@ -12,11 +12,16 @@ namespace CastoreFs.Core.Grpc;
 /// </summary>
 public sealed class CastoreMethods
 {
-    private static readonly CastoreMethods SnixMethods = new(ProtocolFamily.Snix);
-    private static readonly CastoreMethods TvixMethods = new(ProtocolFamily.Tvix);
+    private static readonly CastoreMethods SnixMethods = new(ProtocolFamily.Snix, server: false);
+    private static readonly CastoreMethods TvixMethods = new(ProtocolFamily.Tvix, server: false);
+    private static readonly CastoreMethods SnixServerMethods = new(ProtocolFamily.Snix, server: true);
+    private static readonly CastoreMethods TvixServerMethods = new(ProtocolFamily.Tvix, server: true);
 
-    private CastoreMethods(ProtocolFamily family)
+    private CastoreMethods(ProtocolFamily family, bool server)
     {
+        Marshaller<T> Marshal<T>(MessageParser<T> parser)
+            where T : IMessage<T> => server ? MarshalRequest(parser) : CastoreMethods.Marshal(parser);
+
         Family = family;
         string blob = family.CastorePackage() + ".BlobService";
         string directory = family.CastorePackage() + ".DirectoryService";
@@ -54,8 +59,28 @@ public sealed class CastoreMethods
 
     public static CastoreMethods For(ProtocolFamily family) => family == ProtocolFamily.Tvix ? TvixMethods : SnixMethods;
 
+    /// <summary>The methods as a server binds them: a request that does not parse is the client's error (INVALID_ARGUMENT).</summary>
+    public static CastoreMethods ForServer(ProtocolFamily family) => family == ProtocolFamily.Tvix ? TvixServerMethods : SnixServerMethods;
+
     /// <summary>Unknown fields are dropped on parse, so digests are over what castore knows (spec §2.1).</summary>
     private static Marshaller<T> Marshal<T>(MessageParser<T> parser)
         where T : IMessage<T> =>
         Marshallers.Create(static m => m.ToByteArray(), parser.WithDiscardUnknownFields(true).ParseFrom);
+
+    private static Marshaller<T> MarshalRequest<T>(MessageParser<T> parser)
+        where T : IMessage<T>
+    {
+        var lenient = parser.WithDiscardUnknownFields(true);
+        return Marshallers.Create(static m => m.ToByteArray(), bytes =>
+        {
+            try
+            {
+                return lenient.ParseFrom(bytes);
+            }
+            catch (InvalidProtocolBufferException e)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"malformed {typeof(T).Name}: {e.Message}"));
+            }
+        });
+    }
 }

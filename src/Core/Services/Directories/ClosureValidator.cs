@@ -5,17 +5,19 @@ using Directory = Snix.Castore.V1.Directory;
 namespace CastoreFs.Core.Services.Directories;
 
 /// <summary>
-/// Checks a closure sent leaves first (spec §1.4): each directory valid; each child sent earlier in the
-/// same closure with the size the parent claims; at the end, every directory reachable from the last.
+/// Checks a closure sent leaves first: each directory valid; each child sent earlier in the same closure
+/// with the size the parent claims; at the end, every directory reachable from the last. It keeps each
+/// directory's digest and size (about 150 bytes), not the directory, and takes at most
+/// <see cref="MaxDirectories"/>.
 /// </summary>
 public sealed class ClosureValidator
 {
+    /// <summary>Directories one closure may hold: far beyond any store path's, and a bound on what a put holds.</summary>
+    public const int MaxDirectories = 1_000_000;
+
     private readonly Dictionary<B3Digest, ulong> _sizes = [];
     private readonly HashSet<B3Digest> _unreferenced = [];
-    private readonly List<(B3Digest Digest, Directory Directory)> _accepted = [];
-
-    /// <summary>The directories accepted so far, in the order they came, without repeats.</summary>
-    public IReadOnlyList<(B3Digest Digest, Directory Directory)> Accepted => _accepted;
+    private B3Digest? _last;
 
     /// <summary>Validates one directory; returns its digest and whether it was new to this closure.</summary>
     public (B3Digest Digest, bool IsNew) Add(Directory directory)
@@ -40,25 +42,30 @@ public sealed class ClosureValidator
         }
 
         var digest = directory.Digest();
-        if (!_sizes.TryAdd(digest, directory.Size()))
+        if (_sizes.ContainsKey(digest))
         {
             return (digest, false);
         }
 
+        if (_sizes.Count == MaxDirectories)
+        {
+            throw new CastoreValidationException($"a closure may hold at most {MaxDirectories} directories");
+        }
+
+        _sizes.Add(digest, directory.Size());
         _unreferenced.Add(digest);
-        _accepted.Add((digest, directory));
+        _last = digest;
         return (digest, true);
     }
 
-    /// <summary>The root digest; an error for an empty closure or one with more than one root.</summary>
+    /// <summary>The root digest (the last new directory); an error for an empty closure or one with more than one root.</summary>
     public B3Digest Finish()
     {
-        if (_accepted.Count == 0)
+        if (_last is not { } root)
         {
             throw new CastoreValidationException("no directories received");
         }
 
-        var root = _accepted[^1].Digest;
         if (_unreferenced.Count != 1 || !_unreferenced.Contains(root))
         {
             throw new CastoreValidationException(

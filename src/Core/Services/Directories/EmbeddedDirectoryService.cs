@@ -1,6 +1,5 @@
 using CastoreFs.Core.Digests;
 using CastoreFs.Core.Model;
-using Google.Protobuf;
 using Directory = Snix.Castore.V1.Directory;
 
 namespace CastoreFs.Core.Services.Directories;
@@ -18,19 +17,22 @@ public sealed class EmbeddedDirectoryService(EmbeddedDatabase db) : IDirectorySe
     public IAsyncEnumerable<Directory> GetRecursiveAsync(B3Digest root, CancellationToken ct = default) =>
         DirectoryTraversal.BreadthFirstAsync(this, root, ct);
 
-    public IDirectoryPutter BeginPut() => new BufferedDirectoryPutter(async closure =>
-    {
-        using var connection = db.Connect();
-        using var transaction = connection.BeginTransaction();
-        foreach (var (digest, directory) in closure)
+    /// <summary>A closure is held (spilled beside the store's temp files when large) until it validates, then stored in one transaction.</summary>
+    public IDirectoryPutter BeginPut() => new BufferedDirectoryPutter(
+        async closure =>
         {
-            using var insert = EmbeddedDatabase.Command(
-                connection, "INSERT OR IGNORE INTO directories (digest, data) VALUES ($d, $v)",
-                ("$d", digest.Span.ToArray()), ("$v", directory.ToByteArray()));
-            insert.Transaction = transaction;
-            await insert.ExecuteNonQueryAsync().ConfigureAwait(false);
-        }
+            using var connection = db.Connect();
+            using var transaction = connection.BeginTransaction();
+            foreach (var (digest, encoded) in closure)
+            {
+                using var insert = EmbeddedDatabase.Command(
+                    connection, "INSERT OR IGNORE INTO directories (digest, data) VALUES ($d, $v)",
+                    ("$d", digest.Span.ToArray()), ("$v", encoded));
+                insert.Transaction = transaction;
+                await insert.ExecuteNonQueryAsync().ConfigureAwait(false);
+            }
 
-        await transaction.CommitAsync().ConfigureAwait(false);
-    });
+            await transaction.CommitAsync().ConfigureAwait(false);
+        },
+        db.TempPath);
 }

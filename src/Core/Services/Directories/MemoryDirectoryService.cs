@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using CastoreFs.Core.Digests;
+using CastoreFs.Core.Model;
 using Directory = Snix.Castore.V1.Directory;
 
 namespace CastoreFs.Core.Services.Directories;
@@ -17,9 +18,9 @@ public sealed class MemoryDirectoryService : IDirectoryService
 
     public IDirectoryPutter BeginPut() => new BufferedDirectoryPutter(closure =>
     {
-        foreach (var (digest, directory) in closure)
+        foreach (var (digest, encoded) in closure)
         {
-            _directories.TryAdd(digest, directory);
+            _directories.TryAdd(digest, DirectoryRules.Parser.ParseFrom(encoded));
         }
 
         return Task.CompletedTask;

@@ -17,14 +17,28 @@ public sealed class EmbeddedPathInfoService(EmbeddedDatabase db) : IPathInfoServ
         return await query.ExecuteScalarAsync(ct).ConfigureAwait(false) is byte[] data ? Parser.ParseFrom(data) : null;
     }
 
+    /// <summary>Stores the path info; its metadata may be replaced, its root never (<see cref="PathInfoConflictException"/>).</summary>
     public async Task<PathInfo> PutAsync(PathInfo pathInfo, CancellationToken ct = default)
     {
         var storePath = pathInfo.Validate();
+        var digest = storePath.Digest.ToArray();
         using var connection = db.Connect();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using (var existing = EmbeddedDatabase.Command(connection, "SELECT data FROM path_infos WHERE digest = $d", ("$d", digest)))
+        {
+            existing.Transaction = transaction;
+            if (await existing.ExecuteScalarAsync(ct).ConfigureAwait(false) is byte[] data)
+            {
+                PathInfoConflictException.ThrowIfAnotherRoot(storePath, Parser.ParseFrom(data), pathInfo);
+            }
+        }
+
         using var upsert = EmbeddedDatabase.Command(
             connection, "INSERT OR REPLACE INTO path_infos (digest, name, data) VALUES ($d, $n, $v)",
-            ("$d", storePath.Digest.ToArray()), ("$n", storePath.BaseName), ("$v", pathInfo.ToByteArray()));
+            ("$d", digest), ("$n", storePath.BaseName), ("$v", pathInfo.ToByteArray()));
+        upsert.Transaction = transaction;
         await upsert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        await transaction.CommitAsync(ct).ConfigureAwait(false);
         return pathInfo;
     }
 

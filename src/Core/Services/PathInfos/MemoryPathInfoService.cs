@@ -17,7 +17,12 @@ public sealed class MemoryPathInfoService : IPathInfoService
     public Task<PathInfo> PutAsync(PathInfo pathInfo, CancellationToken ct = default)
     {
         var storePath = pathInfo.Validate();
-        _pathInfos[ByteString.CopyFrom(storePath.Digest)] = pathInfo.Clone();
+        var stored = pathInfo.Clone();
+        _pathInfos.AddOrUpdate(ByteString.CopyFrom(storePath.Digest), stored, (_, existing) =>
+        {
+            PathInfoConflictException.ThrowIfAnotherRoot(storePath, existing, stored);
+            return stored;
+        });
         return Task.FromResult(pathInfo);
     }
 
