@@ -8,7 +8,7 @@ using Directory = Snix.Castore.V1.Directory;
 
 namespace CastoreFs.Core.Tests;
 
-/// <summary>The seed's castore and store fixtures (spec §3) with their known answers.</summary>
+/// <summary>The seed's castore and store fixtures (upstream's castore/src/fixtures.rs) with their known answers.</summary>
 internal static class Fixtures
 {
     public static readonly byte[] HelloWorldBlob = Encoding.ASCII.GetBytes("Hello World!");

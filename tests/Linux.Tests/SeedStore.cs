@@ -12,7 +12,7 @@ using Directory = Snix.Castore.V1.Directory;
 
 namespace CastoreFs.Linux.Tests;
 
-/// <summary>The seed's FUSE test roots (spec castore.md §3.3) in a memory store.</summary>
+/// <summary>The seed's FUSE test roots (upstream's fs tests) in a memory store.</summary>
 internal static class SeedStore
 {
     public const string BlobA = "00000000000000000000000000000000-test";

@@ -18,7 +18,7 @@ public sealed partial class FuseServer
             return Fail(error);
         }
 
-        // CACHE_DIR needs KEEP_CACHE beside it, or each opendir drops the cached listing (fuse.md §1.4).
+        // CACHE_DIR needs KEEP_CACHE beside it, or each opendir drops the cached listing, as fs/fuse/readdir.c has it.
         var flags = _fs.IsImmutable(header.NodeId) ? FuseOpenOptions.CacheDir | FuseOpenOptions.KeepCache : FuseOpenOptions.None;
         return FuseEncoding.Write(payload, new FuseOpenOut { Fh = handle, OpenFlags = flags });
     }

@@ -12,7 +12,7 @@ public sealed record FuseServerOptions
     /// <summary>The largest READ (max_pages 256): the most payload a reply carries.</summary>
     public const int MaxRead = 256 * 4096;
 
-    /// <summary>What a transport's read buffer must hold: the kernel refuses reads into less (fuse.md §1.1).</summary>
+    /// <summary>What a transport's read buffer must hold: the kernel refuses reads into less (fs/fuse/dev.c).</summary>
     public const int RequestBufferSize = MaxWrite + 4096;
 
     /// <summary>What a transport's reply buffer must hold: a header and the largest payload.</summary>

@@ -62,7 +62,7 @@ public sealed class CastoreMethods
     /// <summary>The methods as a server binds them: a request that does not parse is the client's error (INVALID_ARGUMENT).</summary>
     public static CastoreMethods ForServer(ProtocolFamily family) => family == ProtocolFamily.Tvix ? TvixServerMethods : SnixServerMethods;
 
-    /// <summary>Unknown fields are dropped on parse, so digests are over what castore knows (spec §2.1).</summary>
+    /// <summary>Unknown fields are dropped on parse, so digests are over what castore knows, as upstream castore hashes them.</summary>
     private static Marshaller<T> Marshal<T>(MessageParser<T> parser)
         where T : IMessage<T> =>
         Marshallers.Create(static m => m.ToByteArray(), parser.WithDiscardUnknownFields(true).ParseFrom);

@@ -6,7 +6,7 @@ using Directory = Snix.Castore.V1.Directory;
 
 namespace CastoreFs.Core.Model;
 
-/// <summary>A Directory's digest, size and validity (spec §2.1–2.3).</summary>
+/// <summary>A Directory's digest, size and validity, as upstream's castore defines them.</summary>
 public static class DirectoryRules
 {
     /// <summary>

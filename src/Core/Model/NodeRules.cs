@@ -5,7 +5,7 @@ using Snix.Castore.V1;
 
 namespace CastoreFs.Core.Model;
 
-/// <summary>What makes a node valid (spec §2.3).</summary>
+/// <summary>What makes a node valid, as upstream castore checks it.</summary>
 public static class NodeRules
 {
     public const int MaxNameBytes = 255;

@@ -4,7 +4,7 @@ using StorePath = CastoreFs.Core.Nix.StorePath;
 
 namespace CastoreFs.Core.Model;
 
-/// <summary>What makes a PathInfo valid (spec §1.5): its root node names a store path.</summary>
+/// <summary>What makes a PathInfo valid (upstream castore): its root node names a store path.</summary>
 public static class PathInfoRules
 {
     public const int NarSha256Length = 32;

@@ -3,7 +3,7 @@ using System.Text;
 
 namespace CastoreFs.Core.Nix;
 
-/// <summary>How Nix names content-addressed store paths (see ../shared/spec/nix.md).</summary>
+/// <summary>How Nix names content-addressed store paths (Nix's libstore, store-api.cc).</summary>
 public static class StorePathComputation
 {
     /// <summary>The path <c>nix-store --add</c> gives: recursive ingestion, no references.</summary>

@@ -17,7 +17,7 @@ public sealed record LinuxMountOptions
 
     /// <summary>
     /// The mount's bdi readahead, raised when root: the kernel's 128 KiB default caps every READ at 128 KiB
-    /// (fuse.md §1.5). 8 MiB is eight 1 MiB READs in flight, one for each worker.
+    /// (measured on kernel 6.18). 8 MiB is eight 1 MiB READs in flight, one for each worker.
     /// </summary>
     public int ReadAheadKiB { get; init; } = 8192;
 

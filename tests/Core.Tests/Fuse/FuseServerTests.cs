@@ -19,7 +19,7 @@ public sealed class FuseServerTests
 {
     private const string Complicated = "33333333333333333333333333333333-test";
 
-    /// <summary>What kernel 6.18 offered in INIT (fuse.md §1.4).</summary>
+    /// <summary>What kernel 6.18 offered in INIT (measured, protocol 7.45).</summary>
     private static readonly FuseInitIn KernelInit = new() { Major = 7, Minor = 45, MaxReadahead = 131072, Flags = 0x73fffffb, Flags2 = 0x5fd };
 
     [TestMethod]

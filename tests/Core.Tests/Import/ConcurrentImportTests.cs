@@ -84,7 +84,7 @@ public sealed class ConcurrentImportTests
         Assert.AreEqual(0, Directory.GetFiles(dir.Combine("store", "tmp")).Length);
     }
 
-    /// <summary>The NAR of one regular file, framed by hand (nix.md): the known answer for the NAR hash.</summary>
+    /// <summary>The NAR of one regular file, framed by hand as Nix writes it: the known answer for the NAR hash.</summary>
     private static byte[] RegularFileNar(byte[] contents)
     {
         using var nar = new MemoryStream();
