@@ -1,5 +1,6 @@
 using System.Text;
 using CastoreFs.Core.Digests;
+using CastoreFs.Core.IO;
 using CastoreFs.Core.Model;
 using CastoreFs.Core.Services;
 using CastoreFs.Core.Services.Blobs;
@@ -286,47 +287,86 @@ public sealed partial class CastoreFileSystem : IDisposable
     public Errno Read(ulong inode, ulong handle, long offset, Span<byte> destination, out int count)
     {
         count = 0;
-        OpenBlob? blob;
-        if (handle != 0)
+        var error = HoldBlob(inode, handle, out var blob);
+        if (error != Errno.None)
         {
-            blob = _files.Get(handle);
-            if (blob is null || !blob.TryHold())
-            {
-                return Errno.EBADF;
-            }
-        }
-        else if ((blob = _unopened.Hold(inode)) is null)
-        {
-            var error = TryOpenBlob(inode, forWriting: false, out blob);
-            if (error != Errno.None)
-            {
-                return error;
-            }
-
-            blob = _unopened.Add(inode, blob!);
+            return error;
         }
 
         try
         {
             // A BlobVerificationException is an IOException: wrong bytes are never served.
-            count = blob.Read(offset, destination);
+            count = blob!.Read(offset, destination);
             return Errno.None;
         }
         catch (Exception e) when (IsStoreFailure(e))
         {
-            // A reader that failed once (a store that went away) is not asked again: the next read reopens.
-            LogStoreFailure(inode, "read at " + offset, e.Message);
-            if (handle == 0)
-            {
-                _unopened.Remove(inode);
-            }
-
-            return Errno.EIO;
+            return ReadFailed(inode, handle, offset, e);
         }
         finally
         {
-            blob.Dispose();
+            blob!.Dispose();
         }
+    }
+
+    /// <summary>The same read into segments in order (a guest's pages), with no copy between.</summary>
+    public Errno Read(ulong inode, ulong handle, long offset, ReadOnlySpan<BufferSegment> destination, out int count)
+    {
+        count = 0;
+        var error = HoldBlob(inode, handle, out var blob);
+        if (error != Errno.None)
+        {
+            return error;
+        }
+
+        try
+        {
+            count = blob!.Read(offset, destination);
+            return Errno.None;
+        }
+        catch (Exception e) when (IsStoreFailure(e))
+        {
+            return ReadFailed(inode, handle, offset, e);
+        }
+        finally
+        {
+            blob!.Dispose();
+        }
+    }
+
+    /// <summary>The open blob a read uses, held until the read disposes it once.</summary>
+    private Errno HoldBlob(ulong inode, ulong handle, out OpenBlob? blob)
+    {
+        if (handle != 0)
+        {
+            blob = _files.Get(handle);
+            return blob is not null && blob.TryHold() ? Errno.None : Errno.EBADF;
+        }
+
+        if ((blob = _unopened.Hold(inode)) is not null)
+        {
+            return Errno.None;
+        }
+
+        var error = TryOpenBlob(inode, forWriting: false, out blob);
+        if (error == Errno.None)
+        {
+            blob = _unopened.Add(inode, blob!);
+        }
+
+        return error;
+    }
+
+    /// <summary>A reader that failed once (a store that went away) is not asked again: the next read reopens.</summary>
+    private Errno ReadFailed(ulong inode, ulong handle, long offset, Exception e)
+    {
+        LogStoreFailure(inode, "read at " + offset, e.Message);
+        if (handle == 0)
+        {
+            _unopened.Remove(inode);
+        }
+
+        return Errno.EIO;
     }
 
     public void Release(ulong handle) => _files.Remove(handle)?.Dispose();
@@ -416,6 +456,23 @@ public sealed partial class CastoreFileSystem : IDisposable
         }
 
         return Errno.None;
+    }
+
+    /// <summary>
+    /// Drops what callers held (every node's references, open files and listings) when the one who held
+    /// them is gone: a FUSE session ended, or a guest was reset. Numbers already given out stay unused, so
+    /// whatever a caller kept from before finds nothing. Caches of store data stay.
+    /// </summary>
+    public void ForgetAll()
+    {
+        _inodes.ForgetAll();
+        foreach (var blob in _files.RemoveAll())
+        {
+            blob.Dispose();
+        }
+
+        _rootListings.Clear();
+        _unopened.Clear();
     }
 
     public FileSystemStatistics GetStatistics() => new((ulong)_inodes.Count + 1, 4096, NodeRules.MaxNameBytes);

@@ -22,6 +22,8 @@ internal sealed class HandleTable<T>
 
     public T? Remove(ulong handle) => _open.TryRemove(handle, out var value) ? value : null;
 
+    public void Clear() => _open.Clear();
+
     public IEnumerable<T> RemoveAll()
     {
         foreach (var handle in _open.Keys)

@@ -65,6 +65,18 @@ internal sealed class InodeTracker
         }
     }
 
+    /// <summary>Drops every node but the root, as if each was forgotten; numbers still never come back.</summary>
+    public void ForgetAll()
+    {
+        lock (_lock)
+        {
+            var root = _byNumber[RootInode];
+            _byNumber.Clear();
+            _byKey.Clear();
+            _byNumber[RootInode] = root;
+        }
+    }
+
     /// <summary>Drops <paramref name="lookups"/> references; true when that dropped the node.</summary>
     public bool Forget(ulong number, ulong lookups)
     {

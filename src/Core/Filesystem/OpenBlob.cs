@@ -10,7 +10,7 @@ namespace CastoreFs.Core.Filesystem;
 /// for end of file. Counted: each holder releases once, and the last release closes it, so a blob evicted
 /// from a cache while a read is in flight stays open until that read ends.
 /// </summary>
-internal sealed class OpenBlob : IDisposable
+internal sealed partial class OpenBlob : IDisposable
 {
     private readonly Stream? _stream;
     private readonly TimeSpan _timeout;

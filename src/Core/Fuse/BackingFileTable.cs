@@ -53,6 +53,15 @@ internal sealed partial class BackingFileTable(IFuseBackingFiles kernel, ILogger
         }
     }
 
+    /// <summary>The session ended: every backing id goes.</summary>
+    public void ForgetAll()
+    {
+        foreach (var node in _byNode.Keys)
+        {
+            Forget(node);
+        }
+    }
+
     private void Close(ulong node, int id)
     {
         int result = kernel.Close(id);

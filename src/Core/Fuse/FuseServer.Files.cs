@@ -1,5 +1,6 @@
 using CastoreFs.Core.Filesystem;
 using CastoreFs.Core.Fuse.Protocol;
+using CastoreFs.Core.IO;
 
 namespace CastoreFs.Core.Fuse;
 
@@ -80,7 +81,7 @@ public sealed partial class FuseServer
         return id;
     }
 
-    private int Read(in FuseInHeader header, ReadOnlySpan<byte> body, Span<byte> payload)
+    private int Read(in FuseInHeader header, ReadOnlySpan<byte> body, scoped in FuseReplyPayload payload)
     {
         if (!FuseEncoding.TryRead(body, out FuseReadIn read))
         {
@@ -89,8 +90,26 @@ public sealed partial class FuseServer
 
         // An offset past 2^63 is past the end of every file: the read is empty, like any other there.
         long offset = (long)Math.Min(read.Offset, long.MaxValue);
-        var error = _fs.Read(header.NodeId, read.Fh, offset, payload[..(int)Math.Min(read.Size, (uint)payload.Length)], out int count);
+        int size = (int)Math.Min(read.Size, (uint)Math.Min(payload.Capacity, FuseServerOptions.MaxRead));
+        int count;
+        var error = payload.IsSegmented
+            ? _fs.Read(header.NodeId, read.Fh, offset, SegmentsFor(payload.Segments, size, stackalloc BufferSegment[Math.Min(payload.Segments.Length, 1024)]), out count)
+            : _fs.Read(header.NodeId, read.Fh, offset, payload.Span[..size], out count);
         return error != Errno.None ? Fail(error) : count;
+    }
+
+    /// <summary>The first <paramref name="size"/> bytes of <paramref name="segments"/>, in <paramref name="space"/> when they must be cut.</summary>
+    private static ReadOnlySpan<BufferSegment> SegmentsFor(ReadOnlySpan<BufferSegment> segments, int size, Span<BufferSegment> space)
+    {
+        int count = 0;
+        while (size > 0 && count < segments.Length && count < space.Length)
+        {
+            space[count] = segments[count].Slice(0, size);
+            size -= space[count].Length;
+            count++;
+        }
+
+        return space[..count];
     }
 
     private int Release(in FuseInHeader header, ReadOnlySpan<byte> body, Span<byte> payload)

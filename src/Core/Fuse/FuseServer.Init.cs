@@ -47,6 +47,13 @@ public sealed partial class FuseServer
             offered |= (FuseCapabilities)((ulong)init.Flags2 << 32);
         }
 
+        if (Interlocked.Exchange(ref _sessionLive, 0) != 0)
+        {
+            // INIT with a session live: the kernel on the other side was reset (a guest rebooted) and holds nothing of it.
+            LogRestarted();
+            ForgetSession();
+        }
+
         var wanted = Wanted | (_options.BackingFiles is null ? FuseCapabilities.None : FuseCapabilities.Passthrough);
         var granted = offered & wanted;
         bool passthrough = granted.HasFlag(FuseCapabilities.Passthrough);
@@ -65,6 +72,8 @@ public sealed partial class FuseServer
             MaxStackDepth = passthrough ? 1u : 0u,
         };
         Volatile.Write(ref _passthrough, passthrough);
+        Interlocked.Increment(ref _sessions);
+        Volatile.Write(ref _sessionLive, 1);
         LogInit(init.Major, init.Minor, init.Flags, init.Flags2, reply.Minor, (ulong)granted);
         _initialized.TrySetResult(reply);
 
@@ -72,6 +81,38 @@ public sealed partial class FuseServer
         int length = FuseEncoding.Write(payload, reply);
         return reply.Minor < 23 ? 24 : length;
     }
+
+    private int Destroy(in FuseInHeader header, ReadOnlySpan<byte> body, Span<byte> payload)
+    {
+        EndSession();
+        return 0;
+    }
+
+    /// <summary>
+    /// Ends the live session, as DESTROY does: every node, handle and backing file the kernel held is
+    /// dropped. For a transport whose peer went away without DESTROY (a front-end that disconnected).
+    /// </summary>
+    public void EndSession()
+    {
+        if (Interlocked.Exchange(ref _sessionLive, 0) != 0)
+        {
+            LogEnded();
+            ForgetSession();
+        }
+    }
+
+    private void ForgetSession()
+    {
+        _backingFiles?.ForgetAll();
+        _fs.ForgetAll();
+        Volatile.Write(ref _passthrough, false);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "FUSE session ended: every node and handle of it dropped")]
+    private partial void LogEnded();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "FUSE INIT while a session was live (the kernel was reset): the old session's nodes and handles are dropped")]
+    private partial void LogRestarted();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "FUSE INIT: kernel {Major}.{Minor} flags 0x{Flags:x} flags2 0x{Flags2:x}; agreed 7.{Agreed}, flags 0x{Granted:x}")]
     private partial void LogInit(uint major, uint minor, uint flags, uint flags2, uint agreed, ulong granted);

@@ -8,8 +8,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace CastoreFs.Core.Fuse;
 
 /// <summary>
-/// The FUSE protocol over a <see cref="CastoreFileSystem"/>: takes one request's bytes, answers through a
-/// sink. It knows nothing of where the bytes come from, so /dev/fuse and virtqueues share it. Safe to call
+/// The FUSE protocol over a <see cref="CastoreFileSystem"/>: takes one request's bytes, writes its reply into the
+/// transport's buffers. It knows nothing of where the bytes come from, so /dev/fuse and virtqueues share it. Safe to call
 /// from many threads at once.
 /// </summary>
 public sealed partial class FuseServer
@@ -21,7 +21,6 @@ public sealed partial class FuseServer
     private const int NoReply = int.MinValue;
 
     private static readonly int InHeaderSize = Unsafe.SizeOf<FuseInHeader>();
-    private static readonly int OutHeaderSize = Unsafe.SizeOf<FuseOutHeader>();
 
     private readonly CastoreFileSystem _fs;
     private readonly FuseServerOptions _options;
@@ -31,6 +30,8 @@ public sealed partial class FuseServer
     private readonly long[] _requestCounts = new long[(int)FuseOpcode.Statx + 1];
     private readonly TaskCompletionSource<FuseInitOut> _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _passthrough;
+    private int _sessionLive;
+    private int _sessions;
 
     public FuseServer(CastoreFileSystem fs, FuseServerOptions? options = null, ILogger? logger = null)
     {
@@ -44,8 +45,14 @@ public sealed partial class FuseServer
     /// <summary>Returns a handler's payload length, or a negative errno.</summary>
     private delegate int Handler(in FuseInHeader header, ReadOnlySpan<byte> body, Span<byte> payload);
 
-    /// <summary>Completes with the INIT reply once the kernel and this server agree on a protocol.</summary>
+    /// <summary>Completes with the first INIT reply, once the kernel and this server agree on a protocol.</summary>
     public Task<FuseInitOut> Initialized => _initialized.Task;
+
+    /// <summary>Sessions started (one per INIT agreed): a guest that mounts again, or reboots, starts another.</summary>
+    public int Sessions => Volatile.Read(ref _sessions);
+
+    /// <summary>Whether a session is live: from an agreed INIT to DESTROY, or to <see cref="EndSession"/>.</summary>
+    public bool SessionLive => Volatile.Read(ref _sessionLive) != 0;
 
     /// <summary>Whether open hands whole files to the kernel (negotiated at INIT).</summary>
     public bool Passthrough => Volatile.Read(ref _passthrough);
@@ -57,67 +64,77 @@ public sealed partial class FuseServer
     public long RequestCount(FuseOpcode opcode) =>
         (uint)opcode < (uint)_requestCounts.Length ? Interlocked.Read(ref _requestCounts[(int)opcode]) : 0;
 
-    /// <summary>Serves one request; <paramref name="reply"/> must hold <see cref="FuseServerOptions.ReplyBufferSize"/> bytes.</summary>
-    public void HandleRequest(ReadOnlySpan<byte> request, Span<byte> reply, IFuseReplySink sink)
+    /// <summary>
+    /// Serves one request. The out header goes to <paramref name="header"/> (16 bytes) and the payload to
+    /// <paramref name="payload"/>; returns the reply's length, header included (what a virtqueue's used
+    /// element reports), or 0 when the request takes no reply.
+    /// </summary>
+    public int HandleRequest(ReadOnlySpan<byte> request, Span<byte> header, scoped in FuseReplyPayload payload)
     {
-        if (!FuseEncoding.TryRead(request, out FuseInHeader header))
+        if (!FuseEncoding.TryRead(request, out FuseInHeader inHeader))
         {
             LogMalformed(request.Length, 0);
-            return;
+            return 0;
         }
 
-        int extensions = header.TotalExtensionLength * 8;
-        if (header.Length != request.Length || header.Length < InHeaderSize + extensions)
+        int extensions = inHeader.TotalExtensionLength * 8;
+        if (inHeader.Length != request.Length || inHeader.Length < InHeaderSize + extensions)
         {
-            LogMalformed(request.Length, header.Unique);
-            Send(header, -(int)Errno.EINVAL, reply, sink);
-            return;
+            LogMalformed(request.Length, inHeader.Unique);
+            return Reply(inHeader, -(int)Errno.EINVAL, header);
         }
 
         var body = request[InHeaderSize..(request.Length - extensions)];
         Handler? handler = null;
-        if ((uint)header.Opcode < (uint)_handlers.Length)
+        if ((uint)inHeader.Opcode < (uint)_handlers.Length)
         {
-            handler = _handlers[(uint)header.Opcode];
-            Interlocked.Increment(ref _requestCounts[(uint)header.Opcode]);
+            handler = _handlers[(uint)inHeader.Opcode];
+            Interlocked.Increment(ref _requestCounts[(uint)inHeader.Opcode]);
         }
 
         int result;
         try
         {
-            result = handler is null ? -(int)Errno.ENOSYS : handler(header, body, reply[OutHeaderSize..]);
+            // READ is the one reply whose payload is file data: it goes straight into the destination's segments.
+            result = inHeader.Opcode == FuseOpcode.Read ? Read(inHeader, body, payload)
+                : handler is null ? -(int)Errno.ENOSYS
+                : handler(inHeader, body, payload.Span);
+            if (result > 0 && payload.IsSegmented && inHeader.Opcode != FuseOpcode.Read)
+            {
+                payload.Scatter(result);
+            }
         }
         catch (Exception e)
         {
             // A bug must not leave the kernel waiting on this request forever: answer EIO and serve on.
-            LogCrashed(header.Opcode, header.NodeId, e);
-            result = header.Opcode is FuseOpcode.Forget or FuseOpcode.BatchForget ? NoReply : -(int)Errno.EIO;
+            LogCrashed(inHeader.Opcode, inHeader.NodeId, e);
+            result = inHeader.Opcode is FuseOpcode.Forget or FuseOpcode.BatchForget ? NoReply : -(int)Errno.EIO;
         }
 
         if (_logger.IsEnabled(LogLevel.Debug))
         {
-            LogRequest(header.Opcode, header.NodeId, header.Unique, result);
+            LogRequest(inHeader.Opcode, inHeader.NodeId, inHeader.Unique, result);
         }
 
         if (result == NoReply)
         {
-            return;
+            return 0;
         }
 
-        if (result < 0 && IsFailure(header.Opcode, (Errno)(-result)))
+        if (result < 0 && IsFailure(inHeader.Opcode, (Errno)(-result)))
         {
-            LogFailed(header.Opcode, header.NodeId, (Errno)(-result));
+            LogFailed(inHeader.Opcode, inHeader.NodeId, (Errno)(-result));
         }
 
-        Send(header, result, reply, sink);
+        return Reply(inHeader, result, header);
     }
 
-    private static void Send(in FuseInHeader request, int result, Span<byte> reply, IFuseReplySink sink)
+    private static int Reply(in FuseInHeader request, int result, Span<byte> header)
     {
-        int length = OutHeaderSize + Math.Max(result, 0);
-        var header = new FuseOutHeader { Length = (uint)length, Error = Math.Min(result, 0), Unique = request.Unique };
-        MemoryMarshal.Write(reply, in header);
-        sink.Send(reply[..length]);
+        int length = FuseServerOptions.OutHeaderSize + Math.Max(result, 0);
+        var reply = new FuseOutHeader { Length = (uint)length, Error = Math.Min(result, 0), Unique = request.Unique };
+        MemoryMarshal.Write(header, in reply);
+        return length;
     }
 
     /// <summary>Answers that are part of normal work, not failures: a missing name, a missing xattr, an operation we don't offer.</summary>
@@ -129,11 +146,12 @@ public sealed partial class FuseServer
         _ => true,
     };
 
+    /// <summary>Every opcode but READ, whose reply is file data and not built in one piece (see <see cref="HandleRequest"/>).</summary>
     private Handler?[] BuildDispatchTable()
     {
         var table = new Handler?[(int)FuseOpcode.Statx + 1];
         table[(int)FuseOpcode.Init] = Init;
-        table[(int)FuseOpcode.Destroy] = Empty;
+        table[(int)FuseOpcode.Destroy] = Destroy;
         table[(int)FuseOpcode.Lookup] = Lookup;
         table[(int)FuseOpcode.Forget] = Forget;
         table[(int)FuseOpcode.BatchForget] = BatchForget;
@@ -144,7 +162,6 @@ public sealed partial class FuseServer
         table[(int)FuseOpcode.Listxattr] = Listxattr;
         table[(int)FuseOpcode.Access] = Access;
         table[(int)FuseOpcode.Open] = Open;
-        table[(int)FuseOpcode.Read] = Read;
         table[(int)FuseOpcode.Release] = Release;
         table[(int)FuseOpcode.Opendir] = Opendir;
         table[(int)FuseOpcode.Readdir] = Readdir;
@@ -163,8 +180,6 @@ public sealed partial class FuseServer
         // (for FLUSH: no_flush, nothing to flush on a read-only mount).
         return table;
     }
-
-    private static int Empty(in FuseInHeader header, ReadOnlySpan<byte> body, Span<byte> payload) => 0;
 
     private static int ReadOnly(in FuseInHeader header, ReadOnlySpan<byte> body, Span<byte> payload) => -(int)Errno.EROFS;
 

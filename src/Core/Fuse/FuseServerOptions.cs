@@ -12,6 +12,9 @@ public sealed record FuseServerOptions
     /// <summary>The largest READ (max_pages 256): the most payload a reply carries.</summary>
     public const int MaxRead = 256 * 4096;
 
+    /// <summary>The out header every reply starts with.</summary>
+    public static readonly int OutHeaderSize = Unsafe.SizeOf<FuseOutHeader>();
+
     /// <summary>What a transport's read buffer must hold: the kernel refuses reads into less (fs/fuse/dev.c).</summary>
     public const int RequestBufferSize = MaxWrite + 4096;
 
@@ -23,7 +26,7 @@ public sealed record FuseServerOptions
     /// data read around the page cache (O_DIRECT, which needs aligned buffers) can land in it.
     /// </summary>
     public static Memory<byte> AllocateReplyBuffer() =>
-        UnbufferedIo.AllocatePinned(ReplyBufferSize, alignedAt: Unsafe.SizeOf<FuseOutHeader>());
+        UnbufferedIo.AllocatePinned(ReplyBufferSize, alignedAt: OutHeaderSize);
 
     /// <summary>Files the kernel can read directly (FUSE passthrough); null serves every read.</summary>
     public IFuseBackingFiles? BackingFiles { get; init; }

@@ -119,7 +119,6 @@ public sealed partial class FuseSession : IDisposable
     {
         var request = GC.AllocateUninitializedArray<byte>(FuseServerOptions.RequestBufferSize, pinned: true);
         var reply = FuseServerOptions.AllocateReplyBuffer();
-        var sink = new DeviceSink(device, this);
         int fd = (int)device.DangerousGetHandle();
         try
         {
@@ -148,7 +147,12 @@ public sealed partial class FuseSession : IDisposable
                     return;
                 }
 
-                server.HandleRequest(request.AsSpan(0, (int)n), reply.Span, sink);
+                var span = reply.Span;
+                int length = server.HandleRequest(request.AsSpan(0, (int)n), span[..FuseServerOptions.OutHeaderSize], new FuseReplyPayload(span[FuseServerOptions.OutHeaderSize..]));
+                if (length > 0)
+                {
+                    Send(fd, span[..length]);
+                }
             }
         }
         finally
@@ -176,23 +180,18 @@ public sealed partial class FuseSession : IDisposable
     private partial void LogStuck(string mountPoint);
 
     /// <summary>Writes a reply on the fd its request came from (a clone's queue knows only its own requests).</summary>
-    private sealed class DeviceSink(SafeFileHandle device, FuseSession session) : IFuseReplySink
+    private unsafe void Send(int fd, ReadOnlySpan<byte> reply)
     {
-        private readonly int _fd = (int)device.DangerousGetHandle();
-
-        public unsafe void Send(ReadOnlySpan<byte> reply)
+        fixed (byte* p = reply)
         {
-            fixed (byte* p = reply)
+            if (Libc.Write(fd, p, (nuint)reply.Length) < 0)
             {
-                if (Libc.Write(_fd, p, (nuint)reply.Length) < 0)
-                {
-                    int errno = Marshal.GetLastPInvokeError();
+                int errno = Marshal.GetLastPInvokeError();
 
-                    // ENOENT: the request was interrupted and is gone; ENODEV: unmounted meanwhile.
-                    if (errno is not (Libc.ENOENT or Libc.ENODEV))
-                    {
-                        session.LogWriteFailed(Libc.Describe(errno));
-                    }
+                // ENOENT: the request was interrupted and is gone; ENODEV: unmounted meanwhile.
+                if (errno is not (Libc.ENOENT or Libc.ENODEV))
+                {
+                    LogWriteFailed(Libc.Describe(errno));
                 }
             }
         }

@@ -80,14 +80,12 @@ public sealed class FuseServerTests
     {
         var (server, _) = Start();
         var wire = new FuseWire(server);
-        var reply = new byte[FuseServerOptions.ReplyBufferSize];
-
-        server.HandleRequest(new byte[10], reply, wire);
+        wire.Send(new byte[10]);
         Assert.IsEmpty(wire.Replies, "too short for a header: nothing to answer");
 
         var lying = FuseWire.Request(FuseOpcode.Getattr, 1, 4, new byte[16]);
         lying[0] = 200;
-        server.HandleRequest(lying, reply, wire);
+        wire.Send(lying);
         Assert.AreEqual(-(int)Errno.EINVAL, BitConverter.ToInt32(wire.Replies[^1], 4), "a length that is not the request's");
 
         Assert.AreEqual(-(int)Errno.EINVAL, wire.CallExpectingReply(FuseOpcode.Read, 1, new byte[3]).Error, "a body too short for its struct");
@@ -237,6 +235,40 @@ public sealed class FuseServerTests
         Assert.IsEmpty(wire.CallExpectingReply(FuseOpcode.Read, keep, FuseWire.Bytes(new FuseReadIn { Fh = open.Fh, Size = 4096 })).Payload);
         Assert.AreEqual(0, wire.CallExpectingReply(FuseOpcode.Release, keep, FuseWire.Bytes(new FuseReleaseIn { Fh = open.Fh })).Error);
         Assert.AreEqual(-(int)Errno.EBADF, wire.CallExpectingReply(FuseOpcode.Read, keep, FuseWire.Bytes(new FuseReadIn { Fh = open.Fh, Size = 10 })).Error);
+    }
+
+    [TestMethod]
+    public void Destroy_ends_a_session_and_a_second_init_starts_clean()
+    {
+        var (server, fs) = Start();
+        var wire = new FuseWire(server);
+        Assert.AreEqual(0, wire.CallExpectingReply(FuseOpcode.Init, 0, FuseWire.Bytes(KernelInit)).Error);
+        Assert.IsTrue(server.SessionLive);
+        var dir = FuseWire.Read<FuseEntryOut>(wire.CallExpectingReply(FuseOpcode.Lookup, 1, FuseWire.Name(Complicated)).Payload).NodeId;
+        var keep = FuseWire.Read<FuseEntryOut>(wire.CallExpectingReply(FuseOpcode.Lookup, dir, FuseWire.Name(".keep")).Payload).NodeId;
+        Assert.AreEqual(2, fs.TrackedInodes);
+
+        // DESTROY (umount) takes a reply, and drops all the kernel held.
+        var (error, payload) = wire.CallExpectingReply(FuseOpcode.Destroy, 0, []);
+        Assert.AreEqual(0, error);
+        Assert.IsEmpty(payload);
+        Assert.IsFalse(server.SessionLive);
+        Assert.AreEqual(0, fs.TrackedInodes, "the kernel that held them is gone");
+        Assert.AreEqual(-(int)Errno.ENOENT, wire.CallExpectingReply(FuseOpcode.Getattr, keep, new byte[16]).Error, "a node of the old session finds nothing");
+
+        // Mounting again: a new session, the same names, numbers never used before.
+        Assert.AreEqual(0, wire.CallExpectingReply(FuseOpcode.Init, 0, FuseWire.Bytes(KernelInit)).Error);
+        Assert.AreEqual(2, server.Sessions);
+        var again = FuseWire.Read<FuseEntryOut>(wire.CallExpectingReply(FuseOpcode.Lookup, 1, FuseWire.Name(Complicated)).Payload).NodeId;
+        Assert.AreNotEqual(dir, again);
+        Assert.AreEqual(1, fs.TrackedInodes);
+
+        // A guest that reboots sends INIT with no DESTROY before it: the old session ends there.
+        Assert.AreEqual(0, wire.CallExpectingReply(FuseOpcode.Init, 0, FuseWire.Bytes(KernelInit)).Error);
+        Assert.AreEqual(3, server.Sessions);
+        Assert.AreEqual(0, fs.TrackedInodes);
+        Assert.AreEqual(-(int)Errno.ENOENT, wire.CallExpectingReply(FuseOpcode.Getattr, again, new byte[16]).Error);
+        Assert.AreEqual(0, wire.CallExpectingReply(FuseOpcode.Getattr, 1, new byte[16]).Error, "the root is always there");
     }
 
     private static (FuseServer Server, CastoreFileSystem Fs) Start(FuseServerOptions? options = null)

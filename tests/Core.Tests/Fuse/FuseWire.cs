@@ -6,21 +6,29 @@ using CastoreFs.Core.Fuse.Protocol;
 namespace CastoreFs.Core.Tests.Fuse;
 
 /// <summary>Builds request bytes as the kernel would and collects the server's replies.</summary>
-internal sealed class FuseWire(FuseServer server) : IFuseReplySink
+internal sealed class FuseWire(FuseServer server)
 {
     private readonly byte[] _reply = new byte[FuseServerOptions.ReplyBufferSize];
     private ulong _unique = 2;
 
     public List<byte[]> Replies { get; } = [];
 
-    public void Send(ReadOnlySpan<byte> reply) => Replies.Add(reply.ToArray());
+    /// <summary>Serves raw request bytes as /dev/fuse would, keeping the reply if there is one.</summary>
+    public void Send(ReadOnlySpan<byte> request)
+    {
+        int length = server.HandleRequest(request, _reply.AsSpan(0, FuseServerOptions.OutHeaderSize), new FuseReplyPayload(_reply.AsSpan(FuseServerOptions.OutHeaderSize)));
+        if (length > 0)
+        {
+            Replies.Add(_reply[..length]);
+        }
+    }
 
     /// <summary>Sends a request; returns the reply's error and payload, or null when there was no reply.</summary>
     public (int Error, byte[] Payload)? Call(FuseOpcode opcode, ulong node, ReadOnlySpan<byte> body)
     {
         var request = Request(opcode, node, _unique += 2, body);
         int before = Replies.Count;
-        server.HandleRequest(request, _reply, this);
+        Send(request);
         if (Replies.Count == before)
         {
             return null;
