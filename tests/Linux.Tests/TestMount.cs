@@ -1,5 +1,6 @@
 using CastoreFs.Core.Filesystem;
 using CastoreFs.Core.Fuse;
+using CastoreFs.Core.Hosting;
 using CastoreFs.Core.Services;
 using CastoreFs.Core.Tests;
 using CastoreFs.Platforms.Linux;
@@ -14,23 +15,20 @@ namespace CastoreFs.Linux.Tests;
 internal sealed class TestMount : IDisposable
 {
     private readonly TempDirectory _directory;
-    private readonly FuseConnection _connection;
-    private readonly FuseSession _session;
+    private readonly FuseMount _mount;
 
-    private TestMount(TempDirectory directory, CastoreFileSystem fs, FuseServer server, FuseConnection connection, FuseSession session)
+    private TestMount(TempDirectory directory, CastoreFileSystem fs, FuseMount mount)
     {
         _directory = directory;
         FileSystem = fs;
-        Server = server;
-        _connection = connection;
-        _session = session;
+        _mount = mount;
     }
 
-    public string Path => _connection.MountPoint;
+    public string Path => _mount.MountPoint;
 
     public CastoreFileSystem FileSystem { get; }
 
-    public FuseServer Server { get; }
+    public FuseServer Server => _mount.Server;
 
     public string this[string relative] => System.IO.Path.Combine(Path, relative);
 
@@ -52,23 +50,13 @@ internal sealed class TestMount : IDisposable
         var fs = CastoreFileSystem.OpenAsync(store, options, logger).GetAwaiter().GetResult();
         var directory = new TempDirectory();
         var mountOptions = new LinuxMountOptions { Threads = threads, Passthrough = passthrough };
-        var connection = FuseConnection.Mount(directory.Path, mountOptions);
-        FuseServer? server = null;
-        var session = FuseSession.Start(connection, backing => server = new FuseServer(fs, new FuseServerOptions { BackingFiles = backing }, logger), threads, passthrough, logger);
-        if (!server!.Initialized.Wait(TimeSpan.FromSeconds(30)))
-        {
-            session.Dispose();
-            Assert.Fail("the kernel sent no INIT within 30 s");
-        }
-
-        session.TuneReadAhead(mountOptions.ReadAheadKiB);
-        return new TestMount(directory, fs, server, connection, session);
+        var mount = MountHost.StartAsync(() => FuseMount.Start(fs, directory.Path, mountOptions, logger is null ? null : new OneLoggerFactory(logger))).GetAwaiter().GetResult();
+        return new TestMount(directory, fs, mount);
     }
 
     public void Dispose()
     {
-        _session.Dispose();
-        _connection.Dispose();
+        _mount.Dispose();
         FileSystem.Dispose();
         Assert.IsFalse(IsMounted(Path), $"{Path} is still mounted");
         _directory.Dispose();
@@ -76,4 +64,18 @@ internal sealed class TestMount : IDisposable
 
     public static bool IsMounted(string path) =>
         File.ReadLines("/proc/self/mountinfo").Any(l => l.Split(' ') is { Length: > 4 } f && f[4] == path);
+
+    /// <summary>Every category logs to the test's one logger.</summary>
+    private sealed class OneLoggerFactory(ILogger logger) : ILoggerFactory
+    {
+        public ILogger CreateLogger(string categoryName) => logger;
+
+        public void AddProvider(ILoggerProvider provider)
+        {
+        }
+
+        public void Dispose()
+        {
+        }
+    }
 }
