@@ -11,4 +11,5 @@ root.Subcommands.Add(LsCommand.Create(storeOptions));
 root.Subcommands.Add(CatCommand.Create(storeOptions));
 root.Subcommands.Add(ServeCommand.Create(storeOptions));
 root.Subcommands.Add(MountCommand.Create(storeOptions));
+root.Subcommands.Add(VirtiofsCommand.Create(storeOptions));
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
