@@ -28,6 +28,7 @@ public sealed partial class VirtioFsTransport : IMountTransport
     private VhostUserChannel? _channel;
     private volatile bool _stopping;
     private int _connections;
+    private long _malformed;
 
     private VirtioFsTransport(string socketPath, int listener, FuseServer server, VirtioFsOptions options, ILogger logger)
     {
@@ -46,6 +47,9 @@ public sealed partial class VirtioFsTransport : IMountTransport
 
     /// <summary>Front-ends that connected so far.</summary>
     public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>Chains refused as malformed, over every connection that has ended.</summary>
+    public long Malformed => Interlocked.Read(ref _malformed);
 
     public Task Live => Task.CompletedTask;
 
@@ -156,6 +160,9 @@ public sealed partial class VirtioFsTransport : IMountTransport
                         {
                             device.Run();
                         }
+
+                        device.Dispose();
+                        Interlocked.Add(ref _malformed, device.Malformed);
                     }
 
                     lock (_lock)
