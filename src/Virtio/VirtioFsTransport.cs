@@ -26,6 +26,7 @@ public sealed partial class VirtioFsTransport : IMountTransport
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _lock = new();
     private VhostUserChannel? _channel;
+    private VhostUserFsDevice? _device;
     private volatile bool _stopping;
     private int _connections;
     private long _malformed;
@@ -48,8 +49,8 @@ public sealed partial class VirtioFsTransport : IMountTransport
     /// <summary>Front-ends that connected so far.</summary>
     public int Connections => Volatile.Read(ref _connections);
 
-    /// <summary>Chains refused as malformed, over every connection that has ended.</summary>
-    public long Malformed => Interlocked.Read(ref _malformed);
+    /// <summary>Chains refused as malformed, over every connection.</summary>
+    public long Malformed => Interlocked.Read(ref _malformed) + (Volatile.Read(ref _device)?.Malformed ?? 0);
 
     public Task Live => Task.CompletedTask;
 
@@ -156,6 +157,7 @@ public sealed partial class VirtioFsTransport : IMountTransport
 
                     using (var device = new VhostUserFsDevice(channel, Server, _options.Threads, _logger))
                     {
+                        Volatile.Write(ref _device, device);
                         if (!_stopping)
                         {
                             device.Run();
@@ -163,6 +165,7 @@ public sealed partial class VirtioFsTransport : IMountTransport
 
                         device.Dispose();
                         Interlocked.Add(ref _malformed, device.Malformed);
+                        Volatile.Write(ref _device, null);
                     }
 
                     lock (_lock)
