@@ -3,19 +3,12 @@ using System.Diagnostics;
 namespace CastoreFs.Linux.Tests.Virtio;
 
 /// <summary>
-/// A Debian guest kernel unpacked by .ci/install-deps, and a busybox initramfs for it whose /init runs
-/// the commands it reads on the serial console. Inconclusive, with the reason, where QEMU, busybox or
-/// the kernel is missing.
+/// A Debian guest kernel unpacked by .ci/install-deps, and the busybox initramfs tests/guest/make-initrd
+/// builds for it, whose /init runs the commands it reads on the serial console. Inconclusive, with the
+/// reason, where QEMU, busybox or the kernel is missing.
 /// </summary>
 internal sealed class GuestKernel
 {
-    /// <summary>6.1: virtio-fs and fuse are modules, loaded in this order; one request queue.</summary>
-    private static readonly string[] Modules61 =
-    [
-        "drivers/virtio/virtio_ring", "drivers/virtio/virtio", "drivers/virtio/virtio_pci_legacy_dev",
-        "drivers/virtio/virtio_pci_modern_dev", "drivers/virtio/virtio_pci", "fs/fuse/fuse", "fs/fuse/virtiofs",
-    ];
-
     private static readonly Lock BuildLock = new();
 
     private GuestKernel(string series, string image, string initrd)
@@ -57,56 +50,20 @@ internal sealed class GuestKernel
         {
             if (!File.Exists(initrd))
             {
-                BuildInitrd(Path.Combine(Root, series, "lib", "modules", release, "kernel"), initrd);
+                BuildInitrd(Path.Combine(Root, series), initrd);
             }
         }
 
         return new GuestKernel(series, image, initrd);
     }
 
-    private static void BuildInitrd(string modules, string output)
+    /// <summary>tests/guest/make-initrd, copied beside the tests: the benchmark builds its guest the same way.</summary>
+    private static void BuildInitrd(string kernelRoot, string output)
     {
-        var tree = Directory.CreateTempSubdirectory("castorefs-initrd-").FullName;
-        try
-        {
-            foreach (var dir in new[] { "bin", "lib/modules", "proc", "sys", "dev", "mnt", "tmp" })
-            {
-                System.IO.Directory.CreateDirectory(Path.Combine(tree, dir));
-            }
-
-            File.Copy("/bin/busybox", Path.Combine(tree, "bin", "busybox"));
-            foreach (var module in Modules61)
-            {
-                var ko = Path.Combine(modules, module + ".ko");
-                if (File.Exists(ko))
-                {
-                    File.Copy(ko, Path.Combine(tree, "lib", "modules", Path.GetFileName(ko)));
-                }
-            }
-
-            // Modules that are built in (6.12) are simply not there: the [ -f ] guard skips them.
-            File.WriteAllText(Path.Combine(tree, "init"), """
-                #!/bin/busybox sh
-                /bin/busybox --install -s /bin
-                mount -t proc proc /proc
-                mount -t sysfs sys /sys
-                mount -t devtmpfs dev /dev
-                for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci fuse virtiofs; do
-                  [ -f /lib/modules/$m.ko ] && insmod /lib/modules/$m.ko
-                done
-                stty -echo
-                echo GUEST-READY
-                while IFS= read -r line; do eval "$line"; done
-                poweroff -f
-                """.Replace("\r", string.Empty, StringComparison.Ordinal));
-            File.SetUnixFileMode(Path.Combine(tree, "init"), (UnixFileMode)0b111_101_101);
-            var pack = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", $"find . | cpio -o -H newc 2>/dev/null | gzip -1 > '{output}.part' && mv '{output}.part' '{output}'"]) { WorkingDirectory = tree })!;
-            pack.WaitForExit();
-            Assert.AreEqual(0, pack.ExitCode, "packing the initramfs");
-        }
-        finally
-        {
-            System.IO.Directory.Delete(tree, recursive: true);
-        }
+        var script = Path.Combine(AppContext.BaseDirectory, "guest", "make-initrd");
+        var pack = Process.Start(new ProcessStartInfo(script, [kernelRoot, output]) { RedirectStandardError = true })!;
+        var errors = pack.StandardError.ReadToEnd();
+        pack.WaitForExit();
+        Assert.AreEqual(0, pack.ExitCode, "building the initramfs: " + errors);
     }
 }
