@@ -101,6 +101,12 @@ internal sealed class GuestMemory
     /// <summary>One more user; false once the table was released by all.</summary>
     public bool TryHold()
     {
+        if (_regions.Length == 0)
+        {
+            // The empty table (before the first one arrives) maps nothing and is shared: it is never released.
+            return true;
+        }
+
         int holders = Volatile.Read(ref _holders);
         while (holders > 0)
         {
@@ -119,7 +125,7 @@ internal sealed class GuestMemory
     /// <summary>Ends one use; the last unmaps every region.</summary>
     public void Release()
     {
-        if (Interlocked.Decrement(ref _holders) == 0)
+        if (_regions.Length != 0 && Interlocked.Decrement(ref _holders) == 0)
         {
             foreach (var region in _regions)
             {

@@ -51,6 +51,9 @@ internal sealed unsafe class SplitVirtqueue
     /// <summary>The driver's avail index, read before the ring entries it covers (acquire).</summary>
     private ushort AvailIndex => Volatile.Read(ref *(ushort*)(_avail + 2));
 
+    /// <summary>Whether the driver has made more available than was taken.</summary>
+    public bool HasAvailable => AvailIndex != LastAvail;
+
     /// <summary>The next chain's head; false when the driver has made nothing more available.</summary>
     /// <exception cref="VirtqueueException">The driver claims more than the queue holds, or names a descriptor past it.</exception>
     public bool TryPop(out ushort head)

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using CastoreFs.Core.Fuse;
+using CastoreFs.Core.Fuse.Protocol;
 using CastoreFs.Core.IO;
 using CastoreFs.Virtio.Interop;
 using Microsoft.Extensions.Logging;
@@ -20,10 +21,12 @@ internal sealed partial class VirtioQueue : IDisposable
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private readonly int _wake = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
-    private GuestMemory _memory = GuestMemory.Empty;
-    private SplitVirtqueue? _ring;
     private readonly SemaphoreSlim _work = new(0);
     private readonly List<Thread> _helpers = [];
+    private GuestMemory _memory = GuestMemory.Empty;
+    private SplitVirtqueue? _ring;
+    private int _idleHelpers;
+    private volatile bool _enabled;
     private Thread? _worker;
     private volatile bool _stopping;
     private int _kick = -1;
@@ -44,14 +47,12 @@ internal sealed partial class VirtioQueue : IDisposable
     }
 
     /// <summary>Whether the driver may use the ring: SET_VRING_ENABLE, or always without protocol features.</summary>
-    public bool Enabled { get; private set; }
+    public bool Enabled => _enabled;
 
     public bool EventIndex { get; set; }
 
     /// <summary>Chains refused as malformed since the queue was made.</summary>
     public long Malformed => Interlocked.Read(ref _malformed);
-
-    public bool Running => _worker is not null;
 
     public void SetSize(uint size)
     {
@@ -93,13 +94,13 @@ internal sealed partial class VirtioQueue : IDisposable
     {
         Stop();
         _kick = fd;
-        Enabled = enabled;
+        _enabled = enabled;
         TryStart();
     }
 
     public void SetEnabled(bool enabled)
     {
-        Enabled = enabled;
+        _enabled = enabled;
         if (enabled)
         {
             TryStart();
@@ -132,6 +133,7 @@ internal sealed partial class VirtioQueue : IDisposable
         }
 
         _stopping = false;
+        _idleHelpers = 0;
         _worker = new Thread(Serve) { IsBackground = true, Name = $"virtq-{_index}" };
         _worker.Start();
         for (int i = 1; i < _threads; i++)
@@ -241,19 +243,9 @@ internal sealed partial class VirtioQueue : IDisposable
                     Libc.Read(_kick, &kicks, 8);
                 }
 
-                if (Enabled)
+                if (Enabled && !Drain(buffers))
                 {
-                    // The helpers take chains beside this worker, so that one slow chain holds up no other.
-                    int idle = _helpers.Count - _work.CurrentCount;
-                    if (idle > 0)
-                    {
-                        _work.Release(idle);
-                    }
-
-                    if (!Drain(buffers))
-                    {
-                        return;
-                    }
+                    return;
                 }
             }
         }
@@ -270,6 +262,7 @@ internal sealed partial class VirtioQueue : IDisposable
         {
             while (true)
             {
+                Interlocked.Increment(ref _idleHelpers);
                 _work.Wait();
                 if (_stopping || !Drain(buffers))
                 {
@@ -280,6 +273,22 @@ internal sealed partial class VirtioQueue : IDisposable
         catch (Exception e)
         {
             LogWorkerCrashed(_index, e);
+        }
+    }
+
+    private void WakeHelper()
+    {
+        int idle = Volatile.Read(ref _idleHelpers);
+        while (idle > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _idleHelpers, idle - 1, idle);
+            if (seen == idle)
+            {
+                _work.Release();
+                return;
+            }
+
+            idle = seen;
         }
     }
 
@@ -309,6 +318,13 @@ internal sealed partial class VirtioQueue : IDisposable
                         }
 
                         continue;
+                    }
+
+                    // More behind this one: a helper takes it, so that a slow chain holds up no other. A
+                    // request at a time (a find, a ls) wakes no one.
+                    if (ring.HasAvailable)
+                    {
+                        WakeHelper();
                     }
                 }
                 catch (VirtqueueException e)
@@ -361,12 +377,7 @@ internal sealed partial class VirtioQueue : IDisposable
         var why = ring.Walk(head, memory, buffers.Readable, out int readableCount, buffers.Writable, out int writableCount);
         if (why is not null)
         {
-            long count = Interlocked.Increment(ref _malformed);
-            if (count <= 10 || count % 1000 == 0)
-            {
-                LogMalformed(_index, head, why, count);
-            }
-
+            CountMalformed(head, why);
             return 0;
         }
 
@@ -376,8 +387,17 @@ internal sealed partial class VirtioQueue : IDisposable
         var payload = buffers.PayloadAfterHeader(writable, out long room);
         if (room < FuseServerOptions.OutHeaderSize)
         {
-            // No room for a reply (FORGET on the hiprio queue has none): serve it, answer nothing.
-            _server.HandleRequest(request, header, new FuseReplyPayload([], []));
+            // No room for a reply: right for FORGET (the hiprio queue's, with no writable part), which is
+            // served; any other request is refused as the malformed chain it is.
+            if (request.Length >= 8 && (FuseOpcode)BitConverter.ToUInt32(request[4..]) is FuseOpcode.Forget or FuseOpcode.BatchForget)
+            {
+                _server.HandleRequest(request, header, new FuseReplyPayload([], []));
+            }
+            else
+            {
+                CountMalformed(head, "no room for the reply");
+            }
+
             return 0;
         }
 
@@ -389,6 +409,16 @@ internal sealed partial class VirtioQueue : IDisposable
 
         ChainBuffers.Scatter(header, writable);
         return (uint)length;
+    }
+
+    /// <summary>Logs the first ten refusals and every thousandth after: a hostile guest cannot flood the log.</summary>
+    private void CountMalformed(ushort head, string why)
+    {
+        long count = Interlocked.Increment(ref _malformed);
+        if (count <= 10 || count % 1000 == 0)
+        {
+            LogMalformed(_index, head, why, count);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "queue {Queue}: chain {Head} refused ({Reason}); {Count} so far")]

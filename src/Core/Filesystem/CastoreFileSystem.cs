@@ -391,7 +391,7 @@ public sealed partial class CastoreFileSystem : IDisposable
             long size = (long)node.Size;
             if (_store.Blobs is ILocalBlobFiles local && local.TryOpenFile(digest) is { } file)
             {
-                blob = new OpenBlob(size, file, node.Size >= UnbufferedBlobSize ? local.TryOpenUnbuffered(digest) : null);
+                blob = new OpenBlob(size, file, _options.UnbufferedLargeReads && node.Size >= UnbufferedBlobSize ? local.TryOpenUnbuffered(digest) : null);
                 return Errno.None;
             }
 

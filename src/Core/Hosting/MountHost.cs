@@ -36,12 +36,20 @@ public static class MountHost
         }
     }
 
-    /// <summary>Serves until the transport ends by itself or <paramref name="ct"/> is cancelled (SIGINT, SIGTERM), then stops it.</summary>
+    /// <summary>
+    /// Serves until the transport ends by itself or <paramref name="ct"/> is cancelled (SIGINT, SIGTERM),
+    /// then stops it. A transport that failed throws its failure here.
+    /// </summary>
     public static async Task ServeAsync(IMountTransport transport, CancellationToken ct)
     {
         using (transport)
         {
             await Task.WhenAny(transport.Completion, Task.Delay(Timeout.Infinite, ct)).ConfigureAwait(false);
+        }
+
+        if (transport.Completion.IsFaulted)
+        {
+            await transport.Completion.ConfigureAwait(false);
         }
     }
 }

@@ -55,8 +55,11 @@ public sealed unsafe class VirtqueueTests
         ulong ok = rig.FrontEnd.Allocate(4096);
         ulong end = TestFrontEnd.GuestBase + TestFrontEnd.MemorySize;
         ulong table = rig.FrontEnd.Allocate(4096);
+        ulong getattr = rig.FrontEnd.Put(Request(FuseOpcode.Getattr, 1, 1, new byte[16]));
         var cases = new (string Name, Action Build)[]
         {
+            ("a request with no room for its reply", () => ring.SetDescriptor(0, getattr, 56, 0)),
+            ("a reply part shorter than the out header", () => { ring.SetDescriptor(0, getattr, 56, Next, 1); ring.SetDescriptor(1, ok, 8, Write); }),
             ("an address below guest memory", () => ring.SetDescriptor(0, 0x1000, 64, 0)),
             ("an address past guest memory", () => ring.SetDescriptor(0, end + 4096, 64, 0)),
             ("a buffer that runs past the region's end", () => ring.SetDescriptor(0, end - 16, 64, 0)),
