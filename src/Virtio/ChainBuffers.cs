@@ -60,20 +60,4 @@ internal sealed class ChainBuffers(ushort queueSize)
 
         return _payload.AsSpan(0, count);
     }
-
-    /// <summary>Copies <paramref name="bytes"/> to the start of the writable part, across segments if need be.</summary>
-    public static void Scatter(ReadOnlySpan<byte> bytes, ReadOnlySpan<BufferSegment> writable)
-    {
-        foreach (var segment in writable)
-        {
-            if (bytes.IsEmpty)
-            {
-                return;
-            }
-
-            int n = Math.Min(segment.Length, bytes.Length);
-            bytes[..n].CopyTo(segment.Span);
-            bytes = bytes[n..];
-        }
-    }
 }

@@ -407,7 +407,7 @@ internal sealed partial class VirtioQueue : IDisposable
             return 0;
         }
 
-        ChainBuffers.Scatter(header, writable);
+        BufferSegment.Scatter(header, writable);
         return (uint)length;
     }
 

@@ -284,28 +284,11 @@ public sealed partial class CastoreFileSystem : IDisposable
     /// reads a file that was never opened (the transport skips opens): its blob is opened here and kept in a
     /// small cache for the next read.
     /// </summary>
-    public Errno Read(ulong inode, ulong handle, long offset, Span<byte> destination, out int count)
+    public unsafe Errno Read(ulong inode, ulong handle, long offset, Span<byte> destination, out int count)
     {
-        count = 0;
-        var error = HoldBlob(inode, handle, out var blob);
-        if (error != Errno.None)
+        fixed (byte* p = destination)
         {
-            return error;
-        }
-
-        try
-        {
-            // A BlobVerificationException is an IOException: wrong bytes are never served.
-            count = blob!.Read(offset, destination);
-            return Errno.None;
-        }
-        catch (Exception e) when (IsStoreFailure(e))
-        {
-            return ReadFailed(inode, handle, offset, e);
-        }
-        finally
-        {
-            blob!.Dispose();
+            return Read(inode, handle, offset, [new BufferSegment((nint)p, destination.Length)], out count);
         }
     }
 
@@ -321,6 +304,7 @@ public sealed partial class CastoreFileSystem : IDisposable
 
         try
         {
+            // A BlobVerificationException is an IOException: wrong bytes are never served.
             count = blob!.Read(offset, destination);
             return Errno.None;
         }

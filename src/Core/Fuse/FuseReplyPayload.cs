@@ -47,19 +47,5 @@ public readonly ref struct FuseReplyPayload
     public ReadOnlySpan<BufferSegment> Segments => _segments;
 
     /// <summary>Copies the first <paramref name="length"/> bytes built in <see cref="Span"/> across the segments.</summary>
-    internal void Scatter(int length)
-    {
-        var source = (ReadOnlySpan<byte>)_span[..length];
-        foreach (var segment in _segments)
-        {
-            if (source.IsEmpty)
-            {
-                return;
-            }
-
-            int n = Math.Min(segment.Length, source.Length);
-            source[..n].CopyTo(segment.Span);
-            source = source[n..];
-        }
-    }
+    internal void Scatter(int length) => BufferSegment.Scatter(_span[..length], _segments);
 }

@@ -18,6 +18,22 @@ public readonly struct BufferSegment(nint address, int length)
 
     public unsafe Span<byte> Span => new((void*)Address, (int)_length);
 
+    /// <summary>Copies <paramref name="source"/> across <paramref name="segments"/> in order, as far as they reach.</summary>
+    public static void Scatter(ReadOnlySpan<byte> source, ReadOnlySpan<BufferSegment> segments)
+    {
+        foreach (var segment in segments)
+        {
+            if (source.IsEmpty)
+            {
+                return;
+            }
+
+            int n = Math.Min(segment.Length, source.Length);
+            source[..n].CopyTo(segment.Span);
+            source = source[n..];
+        }
+    }
+
     /// <summary>This segment from <paramref name="offset"/> on, at most <paramref name="length"/> bytes.</summary>
     public BufferSegment Slice(int offset, int length) => new(Address + offset, Math.Min(length, Length - offset));
 }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
+using CastoreFs.Virtio;
 using CastoreFs.Virtio.Interop;
 
 namespace CastoreFs.Linux.Tests.Virtio;
@@ -57,9 +58,9 @@ internal sealed unsafe class TestFrontEnd : IDisposable
         {
             var ring = new Ring(this, queue, size, GuestBase + (ulong)(RingArea * (1 + queue)));
             _rings[queue] = ring;
-            Send(8, Bytes(new VringStateMessage { Index = (uint)queue, Num = (uint)size }));
-            Send(10, Bytes(new VringStateMessage { Index = (uint)queue, Num = 0 }));
-            Send(9, Bytes(new VringAddressMessage
+            Send(8, Bytes(new VringState { Index = (uint)queue, Num = (uint)size }));
+            Send(10, Bytes(new VringState { Index = (uint)queue, Num = 0 }));
+            Send(9, Bytes(new VringAddress
             {
                 Index = (uint)queue,
                 Descriptors = UserBase + (ring.Descriptors - GuestBase),
@@ -69,7 +70,7 @@ internal sealed unsafe class TestFrontEnd : IDisposable
             SetCall(queue, ring.Call);
             SendWithFd(14, Bytes((ulong)queue), ring.Err);
             SendWithFd(12, Bytes((ulong)queue), ring.Kick);
-            Send(18, Bytes(new VringStateMessage { Index = (uint)queue, Num = 1 }));
+            Send(18, Bytes(new VringState { Index = (uint)queue, Num = 1 }));
         }
     }
 
@@ -96,8 +97,8 @@ internal sealed unsafe class TestFrontEnd : IDisposable
     /// <summary>GET_VRING_BASE: the ring stops; the next avail index comes back.</summary>
     public uint StopRing(int queue)
     {
-        var reply = Request(11, Bytes(new VringStateMessage { Index = (uint)queue }));
-        return MemoryMarshal.Read<VringStateMessage>(reply).Num;
+        var reply = Request(11, Bytes(new VringState { Index = (uint)queue }));
+        return MemoryMarshal.Read<VringState>(reply).Num;
     }
 
     public void RestartRing(int queue) => SendWithFd(12, Bytes((ulong)queue), _rings[queue].Kick);
@@ -232,24 +233,6 @@ internal sealed unsafe class TestFrontEnd : IDisposable
 
             done += (int)n;
         }
-    }
-
-    [StructLayout(LayoutKind.Sequential, Pack = 1)]
-    public struct VringStateMessage
-    {
-        public uint Index;
-        public uint Num;
-    }
-
-    [StructLayout(LayoutKind.Sequential, Pack = 1)]
-    public struct VringAddressMessage
-    {
-        public uint Index;
-        public uint Flags;
-        public ulong Descriptors;
-        public ulong Used;
-        public ulong Available;
-        public ulong Log;
     }
 
     /// <summary>One split ring as the driver sees it.</summary>

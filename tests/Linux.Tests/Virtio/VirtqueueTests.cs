@@ -112,7 +112,7 @@ public sealed unsafe class VirtqueueTests
         rig.FrontEnd.StopRing(1);
         broken.AvailIndex = 0;
         broken.UsedIndex = 0;
-        rig.FrontEnd.Send(10, TestFrontEnd.Bytes(new TestFrontEnd.VringStateMessage { Index = 1, Num = 0 }));
+        rig.FrontEnd.Send(10, TestFrontEnd.Bytes(new VringState { Index = 1, Num = 0 }));
         rig.FrontEnd.RestartRing(1);
         Assert.AreEqual(GetattrReply, rig.Getattr(broken, head: 0, unique: 2, indirect: false), "the queue restarts clean");
         broken.Offer(64);
@@ -290,7 +290,7 @@ public sealed unsafe class VirtqueueTests
                 FrontEnd.StopRing(1);
                 ring.AvailIndex = startAt;
                 ring.UsedIndex = startAt;
-                FrontEnd.Send(10, TestFrontEnd.Bytes(new TestFrontEnd.VringStateMessage { Index = 1, Num = startAt }));
+                FrontEnd.Send(10, TestFrontEnd.Bytes(new VringState { Index = 1, Num = startAt }));
                 FrontEnd.RestartRing(1);
             }
 
