@@ -8,9 +8,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace CastoreFs.Core.Fuse;
 
 /// <summary>
-/// The FUSE protocol over a <see cref="CastoreFileSystem"/>: takes one request's bytes, writes its reply into the
-/// transport's buffers. It knows nothing of where the bytes come from, so /dev/fuse and virtqueues share it. Safe to call
-/// from many threads at once.
+/// The FUSE protocol over a <see cref="CastoreFileSystem"/>: takes one request's bytes and writes its
+/// reply into the transport's buffers. It knows nothing of where the bytes come from, so /dev/fuse and
+/// virtqueues share it. Safe to call from many threads at once.
 /// </summary>
 public sealed partial class FuseServer
 {
