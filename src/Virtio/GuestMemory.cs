@@ -1,3 +1,4 @@
+using CastoreFs.Core.IO;
 using CastoreFs.Virtio.Interop;
 
 namespace CastoreFs.Virtio;
@@ -11,7 +12,7 @@ namespace CastoreFs.Virtio;
 internal sealed class GuestMemory
 {
     private readonly Region[] _regions;
-    private int _holders = 1;
+    private HolderCount _holders = new();
 
     private GuestMemory(Region[] regions) => _regions = regions;
 
@@ -99,33 +100,13 @@ internal sealed class GuestMemory
     }
 
     /// <summary>One more user; false once the table was released by all.</summary>
-    public bool TryHold()
-    {
-        if (_regions.Length == 0)
-        {
-            // The empty table (before the first one arrives) maps nothing and is shared: it is never released.
-            return true;
-        }
-
-        int holders = Volatile.Read(ref _holders);
-        while (holders > 0)
-        {
-            int seen = Interlocked.CompareExchange(ref _holders, holders + 1, holders);
-            if (seen == holders)
-            {
-                return true;
-            }
-
-            holders = seen;
-        }
-
-        return false;
-    }
+    /// <remarks>The empty table (before the first one arrives) maps nothing and is shared: it is never released.</remarks>
+    public bool TryHold() => _regions.Length == 0 || _holders.TryHold();
 
     /// <summary>Ends one use; the last unmaps every region.</summary>
     public void Release()
     {
-        if (_regions.Length != 0 && Interlocked.Decrement(ref _holders) == 0)
+        if (_regions.Length != 0 && _holders.Release())
         {
             foreach (var region in _regions)
             {

@@ -96,10 +96,12 @@ internal sealed partial class VhostUserFsDevice : IDisposable
                     SetMemoryTable(payload, fds);
                     break;
                 case VhostUserRequest.SetVringNum:
-                    Queue(Read<VringState>(payload).Index).SetSize(Read<VringState>(payload).Num);
+                    var size = Read<VringState>(payload);
+                    Queue(size.Index).SetSize(size.Num);
                     break;
                 case VhostUserRequest.SetVringBase:
-                    Queue(Read<VringState>(payload).Index).SetBase(Read<VringState>(payload).Num);
+                    var next = Read<VringState>(payload);
+                    Queue(next.Index).SetBase(next.Num);
                     break;
                 case VhostUserRequest.SetVringAddr:
                     var addresses = Read<VringAddress>(payload);
@@ -107,8 +109,7 @@ internal sealed partial class VhostUserFsDevice : IDisposable
                     break;
                 case VhostUserRequest.GetVringBase:
                     var index = Read<VringState>(payload).Index;
-                    var next = Queue(index).StopRing();
-                    _channel.Reply(header.Request, new VringState { Index = index, Num = next });
+                    _channel.Reply(header.Request, new VringState { Index = index, Num = Queue(index).StopRing() });
                     replied = true;
                     break;
                 case VhostUserRequest.SetVringKick or VhostUserRequest.SetVringCall or VhostUserRequest.SetVringErr:

@@ -28,7 +28,6 @@ public sealed partial class VirtioFsTransport : IMountTransport
     private VhostUserChannel? _channel;
     private VhostUserFsDevice? _device;
     private volatile bool _stopping;
-    private int _connections;
     private long _malformed;
 
     private VirtioFsTransport(string socketPath, int listener, FuseServer server, VirtioFsOptions options, ILogger logger)
@@ -45,9 +44,6 @@ public sealed partial class VirtioFsTransport : IMountTransport
     public FuseServer Server { get; }
 
     public string SocketPath => _socketPath;
-
-    /// <summary>Front-ends that connected so far.</summary>
-    public int Connections => Volatile.Read(ref _connections);
 
     /// <summary>Chains refused as malformed, over every connection.</summary>
     public long Malformed => Interlocked.Read(ref _malformed) + (Volatile.Read(ref _device)?.Malformed ?? 0);
@@ -146,7 +142,6 @@ public sealed partial class VirtioFsTransport : IMountTransport
                     continue;
                 }
 
-                Interlocked.Increment(ref _connections);
                 LogConnected(_socketPath);
                 using (var channel = new VhostUserChannel(socket))
                 {

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using CastoreFs.Core.Fuse;
-using CastoreFs.Core.Fuse.Protocol;
 using CastoreFs.Core.IO;
 using CastoreFs.Virtio.Interop;
 using Microsoft.Extensions.Logging;
@@ -389,7 +388,7 @@ internal sealed partial class VirtioQueue : IDisposable
         {
             // No room for a reply: right for FORGET (the hiprio queue's, with no writable part), which is
             // served; any other request is refused as the malformed chain it is.
-            if (request.Length >= 8 && (FuseOpcode)BitConverter.ToUInt32(request[4..]) is FuseOpcode.Forget or FuseOpcode.BatchForget)
+            if (FuseServer.TakesNoReply(request))
             {
                 _server.HandleRequest(request, header, new FuseReplyPayload([], []));
             }

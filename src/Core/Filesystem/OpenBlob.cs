@@ -16,7 +16,7 @@ internal sealed partial class OpenBlob : IDisposable
     private readonly TimeSpan _timeout;
     private readonly Lock _lock = new();
     private SafeFileHandle? _unbuffered;
-    private int _holders = 1;
+    private HolderCount _holders = new();
 
     /// <summary>
     /// A local whole file. Block-aligned reads go through <paramref name="unbuffered"/> when given: the
@@ -48,27 +48,12 @@ internal sealed partial class OpenBlob : IDisposable
     public bool ReadsUnbuffered => Volatile.Read(ref _unbuffered) is not null;
 
     /// <summary>One more holder; false once the last one has released it.</summary>
-    public bool TryHold()
-    {
-        int holders = Volatile.Read(ref _holders);
-        while (holders > 0)
-        {
-            int seen = Interlocked.CompareExchange(ref _holders, holders + 1, holders);
-            if (seen == holders)
-            {
-                return true;
-            }
-
-            holders = seen;
-        }
-
-        return false;
-    }
+    public bool TryHold() => _holders.TryHold();
 
     /// <summary>Ends one holder's use; the last closes the blob.</summary>
     public void Dispose()
     {
-        if (Interlocked.Decrement(ref _holders) == 0)
+        if (_holders.Release())
         {
             _stream?.Dispose();
             WholeFile?.Dispose();

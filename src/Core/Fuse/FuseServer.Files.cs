@@ -91,25 +91,42 @@ public sealed partial class FuseServer
         // An offset past 2^63 is past the end of every file: the read is empty, like any other there.
         long offset = (long)Math.Min(read.Offset, long.MaxValue);
         int size = (int)Math.Min(read.Size, (uint)Math.Min(payload.Capacity, FuseServerOptions.MaxRead));
+        Errno error;
         int count;
-        var error = payload.IsSegmented
-            ? _fs.Read(header.NodeId, read.Fh, offset, SegmentsFor(payload.Segments, size, stackalloc BufferSegment[Math.Min(payload.Segments.Length, 1024)]), out count)
-            : _fs.Read(header.NodeId, read.Fh, offset, payload.Span[..size], out count);
+        if (!payload.IsSegmented)
+        {
+            error = _fs.Read(header.NodeId, read.Fh, offset, payload.Span[..size], out count);
+            return error != Errno.None ? Fail(error) : count;
+        }
+
+        // Usually the guest gives exactly the pages it asks for, and the segments are taken as they are;
+        // a read that ends inside a segment takes a copy of the list with that one cut.
+        int whole = WholeSegments(payload.Segments, size, out int rest);
+        scoped var segments = payload.Segments[..whole];
+        if (rest > 0)
+        {
+            Span<BufferSegment> cut = stackalloc BufferSegment[whole + 1];
+            segments.CopyTo(cut);
+            cut[whole] = payload.Segments[whole].Slice(0, rest);
+            segments = cut;
+        }
+
+        error = _fs.Read(header.NodeId, read.Fh, offset, segments, out count);
         return error != Errno.None ? Fail(error) : count;
     }
 
-    /// <summary>The first <paramref name="size"/> bytes of <paramref name="segments"/>, in <paramref name="space"/> when they must be cut.</summary>
-    private static ReadOnlySpan<BufferSegment> SegmentsFor(ReadOnlySpan<BufferSegment> segments, int size, Span<BufferSegment> space)
+    /// <summary>How many segments the first <paramref name="size"/> bytes fill whole, and what is left for the next one.</summary>
+    private static int WholeSegments(ReadOnlySpan<BufferSegment> segments, int size, out int rest)
     {
-        int count = 0;
-        while (size > 0 && count < segments.Length && count < space.Length)
+        int whole = 0;
+        while (whole < segments.Length && segments[whole].Length <= size)
         {
-            space[count] = segments[count].Slice(0, size);
-            size -= space[count].Length;
-            count++;
+            size -= segments[whole].Length;
+            whole++;
         }
 
-        return space[..count];
+        rest = whole < segments.Length ? size : 0;
+        return whole;
     }
 
     private int Release(in FuseInHeader header, ReadOnlySpan<byte> body, Span<byte> payload)

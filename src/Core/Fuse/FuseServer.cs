@@ -64,6 +64,10 @@ public sealed partial class FuseServer
     public long RequestCount(FuseOpcode opcode) =>
         (uint)opcode < (uint)_requestCounts.Length ? Interlocked.Read(ref _requestCounts[(int)opcode]) : 0;
 
+    /// <summary>Whether the request takes no reply (FORGET, BATCH_FORGET): a transport may give it no room for one.</summary>
+    public static bool TakesNoReply(ReadOnlySpan<byte> request) =>
+        FuseEncoding.TryRead(request, out FuseInHeader header) && header.Opcode is FuseOpcode.Forget or FuseOpcode.BatchForget;
+
     /// <summary>
     /// Serves one request. The out header goes to <paramref name="header"/> (16 bytes) and the payload to
     /// <paramref name="payload"/>; returns the reply's length, header included (what a virtqueue's used

@@ -11,14 +11,11 @@ internal sealed class GuestKernel
 {
     private static readonly Lock BuildLock = new();
 
-    private GuestKernel(string series, string image, string initrd)
+    private GuestKernel(string image, string initrd)
     {
-        Series = series;
         Image = image;
         Initrd = initrd;
     }
-
-    public string Series { get; }
 
     public string Image { get; }
 
@@ -54,7 +51,7 @@ internal sealed class GuestKernel
             }
         }
 
-        return new GuestKernel(series, image, initrd);
+        return new GuestKernel(image, initrd);
     }
 
     /// <summary>tests/guest/make-initrd, copied beside the tests: the benchmark builds its guest the same way.</summary>
