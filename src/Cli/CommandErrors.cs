@@ -11,7 +11,7 @@ internal static class CommandErrors
         {
             return await action().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is FormatException or IOException or InvalidDataException or TimeoutException or ArgumentException or InvalidOperationException or UnauthorizedAccessException)
+        catch (Exception e) when (e is FormatException or IOException or InvalidDataException or TimeoutException or ArgumentException or InvalidOperationException or UnauthorizedAccessException or TypeLoadException)
         {
             await Console.Error.WriteLineAsync($"castorefs: error: {e.Message}").ConfigureAwait(false);
             return 1;

@@ -1,7 +1,10 @@
 using System.CommandLine;
 using System.Diagnostics;
 using CastoreFs.Core.Hosting;
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
 using CastoreFs.Platforms.Linux;
+using CastoreFs.Platforms.Windows;
 using Microsoft.Extensions.Logging;
 
 namespace CastoreFs.Cli.Commands;
@@ -13,9 +16,13 @@ internal static class MountCommand
 
     public static Command Create(StoreOptions storeOptions)
     {
-        var mountPoint = new Argument<string>("MOUNTPOINT") { Description = "An existing directory to mount the store on" };
+        var mountPoint = new Argument<string>("MOUNTPOINT") { Description = "An existing directory to mount the store on; on Windows a drive (S:, or * for the first free letter)" };
         var tree = new TreeOptions();
-        var threads = new Option<int>("--threads") { Description = "Worker threads", DefaultValueFactory = _ => new LinuxMountOptions().Threads };
+        var threads = new Option<int>("--threads")
+        {
+            Description = "Worker threads (on Windows 0, the default, lets WinFsp choose)",
+            DefaultValueFactory = _ => OperatingSystem.IsWindows() ? 0 : new LinuxMountOptions().Threads,
+        };
         var allowOther = new Option<bool>("--allow-other") { Description = "Let other users see the mount (as a user: needs user_allow_other in /etc/fuse.conf)" };
         var noPassthrough = new Option<bool>("--no-passthrough") { Description = "Serve every read here instead of handing local blob files to the kernel" };
         var foreground = new Option<bool>("--foreground", "-f") { Description = "Stay in the foreground until unmounted or interrupted (the default)" };
@@ -34,9 +41,19 @@ internal static class MountCommand
         });
         command.SetAction((parse, ct) => CommandErrors.RunAsync(async () =>
         {
+            if (OperatingSystem.IsWindows())
+            {
+                if (parse.GetValue(daemon) || parse.GetValue(allowOther) || parse.GetValue(noPassthrough))
+                {
+                    throw new ArgumentException("--daemon, --allow-other and --no-passthrough are for Linux mounts; on Windows the drive is served in the foreground");
+                }
+
+                return await MountDriveAsync(parse, storeOptions, tree, parse.GetValue(mountPoint)!, parse.GetValue(threads), ct).ConfigureAwait(false);
+            }
+
             if (!OperatingSystem.IsLinux())
             {
-                throw new InvalidOperationException("mount needs Linux FUSE");
+                throw new InvalidOperationException("mount needs Linux FUSE or WinFsp on Windows");
             }
 
             if (parse.GetValue(daemon))
@@ -56,6 +73,31 @@ internal static class MountCommand
             return await HostAsync(() => FuseMount.Start(fs, parse.GetValue(mountPoint)!, mountOptions, logging), ct).ConfigureAwait(false);
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Mounts the store as a Windows drive until Ctrl-C or Ctrl-Break (which WinFsp's launcher sends to
+    /// stop a file system).
+    /// </summary>
+    [SupportedOSPlatform("windows")]
+    private static async Task<int> MountDriveAsync(ParseResult parse, StoreOptions storeOptions, TreeOptions tree, string drive, int threads, CancellationToken ct)
+    {
+        if (drive != "*" && !(drive.Length == 2 && char.IsAsciiLetter(drive[0]) && drive[1] == ':'))
+        {
+            throw new ArgumentException($"'{drive}' is not a drive: give a letter and a colon (S:) or *");
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var controlBreak = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, signal =>
+        {
+            signal.Cancel = true;
+            stop.Cancel();
+        });
+        using var logging = CliLogging.Create(parse.GetValue(tree.LogLevel));
+        using var store = storeOptions.Open(parse);
+        using var fs = await tree.OpenAsync(parse, store, logging, stop.Token).ConfigureAwait(false);
+        var options = new WindowsMountOptions { Threads = Math.Clamp(threads, 0, 64) };
+        return await HostAsync(() => WinFspMount.Start(fs, drive.ToUpperInvariant(), options, logging), stop.Token).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -45,6 +45,7 @@ public sealed partial class CastoreFileSystem : IDisposable
 
     private CastoreFileSystem(CastoreStore store, FileSystemOptions options, Inode root, ILogger logger)
     {
+        Root = options.RootDirectory is { } digest ? TreeNode.ForDirectory(digest, root.Size) : TreeNode.StoreRoot();
         _store = store;
         _options = options;
         _logger = logger;
@@ -369,13 +370,19 @@ public sealed partial class CastoreFileSystem : IDisposable
         }
 
         PrefetchSiblings(node!);
-        var digest = node!.Digest;
+        return TryOpenBlob(inode, node!.Digest, node.Size, out blob);
+    }
+
+    /// <summary>Opens a file's blob; <paramref name="logNode"/> only names it in the log.</summary>
+    private Errno TryOpenBlob(ulong logNode, B3Digest digest, ulong fileSize, out OpenBlob? blob)
+    {
+        blob = null;
         try
         {
-            long size = (long)node.Size;
+            long size = (long)fileSize;
             if (_store.Blobs is ILocalBlobFiles local && local.TryOpenFile(digest) is { } file)
             {
-                blob = new OpenBlob(size, file, _options.UnbufferedLargeReads && node.Size >= UnbufferedBlobSize ? local.TryOpenUnbuffered(digest) : null);
+                blob = new OpenBlob(size, file, _options.UnbufferedLargeReads && fileSize >= UnbufferedBlobSize ? local.TryOpenUnbuffered(digest) : null);
                 return Errno.None;
             }
 
@@ -383,7 +390,7 @@ public sealed partial class CastoreFileSystem : IDisposable
             if (stream is not null && stream.Length != size)
             {
                 // A store that is not ours claimed another length: serving it would end the file early or late.
-                LogStoreFailure(inode, "open blob " + digest.ToHex(), $"the store has {stream.Length} bytes for a file of {size}");
+                LogStoreFailure(logNode, "open blob " + digest.ToHex(), $"the store has {stream.Length} bytes for a file of {size}");
                 stream.Dispose();
                 return Errno.EIO;
             }
@@ -396,11 +403,11 @@ public sealed partial class CastoreFileSystem : IDisposable
         }
         catch (Exception e) when (IsStoreFailure(e))
         {
-            LogStoreFailure(inode, "open blob " + digest.ToHex(), e.Message);
+            LogStoreFailure(logNode, "open blob " + digest.ToHex(), e.Message);
             return Errno.EIO;
         }
 
-        LogStoreFailure(inode, "open blob " + digest.ToHex(), "the blob is not in the store");
+        LogStoreFailure(logNode, "open blob " + digest.ToHex(), "the blob is not in the store");
         return Errno.EIO;
     }
 
@@ -589,25 +596,40 @@ public sealed partial class CastoreFileSystem : IDisposable
             return Errno.None;
         }
 
-        listing = [];
+        var error = FetchListing(directory.Digest, directory.Number, out listing);
+        if (error == Errno.None)
+        {
+            directory.Listing = listing;
+        }
 
-        var digest = directory.Digest;
+        return error;
+    }
+
+    /// <summary>A directory's entries, from the bounded cache of listings or the store; <paramref name="logNode"/> only names it in the log.</summary>
+    private Errno FetchListing(B3Digest digest, ulong logNode, out DirectoryEntry[] listing)
+    {
+        if (_listings.TryGet(digest, out listing))
+        {
+            return Errno.None;
+        }
+
+        listing = [];
         try
         {
             var fetched = WithTimeout(ct => _store.Directories.GetAsync(digest, ct));
             if (fetched is null)
             {
-                LogStoreFailure(directory.Number, "fetch directory " + digest.ToHex(), "the directory is not in the store");
+                LogStoreFailure(logNode, "fetch directory " + digest.ToHex(), "the directory is not in the store");
                 return Errno.EIO;
             }
 
             listing = ListingOf(fetched);
-            directory.Listing = listing;
+            _listings.Add(digest, listing);
             return Errno.None;
         }
         catch (Exception e) when (IsStoreFailure(e))
         {
-            LogStoreFailure(directory.Number, "fetch directory " + digest.ToHex(), e.Message);
+            LogStoreFailure(logNode, "fetch directory " + digest.ToHex(), e.Message);
             return Errno.EIO;
         }
     }

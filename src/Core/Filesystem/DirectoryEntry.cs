@@ -11,4 +11,7 @@ public readonly record struct DirectoryEntry(Google.Protobuf.ByteString Name, No
         Node.NodeOneofCase.Symlink => NodeKind.Symlink,
         _ => NodeKind.File,
     };
+
+    /// <summary>The entry's node as path-based callers hold it.</summary>
+    public TreeNode TreeNode => TreeNode.Of(Node);
 }

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace CastoreFs.Core.Filesystem;
 
 /// <summary>Open handles by number. Numbers start at 1 and are never reused, so a stale handle finds nothing.</summary>
-internal sealed class HandleTable<T>
+public sealed class HandleTable<T>
     where T : class
 {
     private readonly ConcurrentDictionary<ulong, T> _open = new();

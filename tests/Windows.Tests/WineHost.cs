@@ -1,0 +1,123 @@
+using System.Diagnostics;
+
+namespace CastoreFs.Windows.Tests;
+
+/// <summary>
+/// The project's real win-x64 build under wine, with a test double of WinFsp's DLL where WinFsp's
+/// installer would put it (InstallDir in the 32-bit registry view). Built and set up once per test
+/// run; a machine without wine or mingw makes each test Inconclusive, naming what is missing.
+/// </summary>
+internal static class WineHost
+{
+    private static readonly Lazy<string?> Missing = new(FindMissing);
+    private static readonly Lazy<Task> Ready = new(SetUpAsync);
+
+    /// <summary>Where the build, the prefix and the double live: beside the tests, so a rerun builds incrementally.</summary>
+    public static string Root { get; } = Path.Combine(AppContext.BaseDirectory, "wine");
+
+    public static string Prefix => Path.Combine(Root, "prefix");
+
+    public static string Exe => Path.Combine(Root, "win-x64", "castorefs.exe");
+
+    /// <summary>Unix path as wine names it (its Z: drive is /).</summary>
+    public static string Windows(string unixPath) => "Z:" + unixPath.Replace('/', '\\');
+
+    /// <summary>Builds and sets up everything once, or reports why this machine cannot.</summary>
+    public static async Task RequireAsync()
+    {
+        if (Missing.Value is { } missing)
+        {
+            Assert.Inconclusive(missing);
+        }
+
+        await Ready.Value.ConfigureAwait(false);
+    }
+
+    public static ProcessStartInfo Start(params string[] args)
+    {
+        var start = new ProcessStartInfo("wine") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        start.ArgumentList.Add(Exe);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["WINEPREFIX"] = Prefix;
+        start.Environment["WINEDEBUG"] = "-all";
+
+        // Without it wine 8 crashes the runtime on some imports (an internal CLR error in a finalizer).
+        start.Environment["DOTNET_EnableWriteXorExecute"] = "0";
+        return start;
+    }
+
+    /// <summary>Runs the Windows build to its end: exit code, stdout bytes, stderr.</summary>
+    public static async Task<(int Exit, byte[] Stdout, string Stderr)> RunAsync(params string[] args)
+    {
+        using var process = Process.Start(Start(args))!;
+        process.StandardInput.Close();
+        using var stdout = new MemoryStream();
+        var copy = process.StandardOutput.BaseStream.CopyToAsync(stdout);
+        var errors = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+        await copy.ConfigureAwait(false);
+        return (process.ExitCode, stdout.ToArray(), await errors.ConfigureAwait(false));
+    }
+
+    private static string? FindMissing()
+    {
+        foreach (var tool in new[] { "wine", "x86_64-w64-mingw32-gcc" })
+        {
+            if (!Environment.GetEnvironmentVariable("PATH")!.Split(':').Any(dir => File.Exists(Path.Combine(dir, tool))))
+            {
+                return $"{tool} is not installed (apt-get install wine wine64 gcc-mingw-w64-x86-64, as .ci/install-deps does)";
+            }
+        }
+
+        return null;
+    }
+
+    private static async Task SetUpAsync()
+    {
+        Directory.CreateDirectory(Root);
+        var repo = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(repo, "CastoreFs.sln")))
+        {
+            repo = Path.GetDirectoryName(repo) ?? throw new InvalidOperationException("no CastoreFs.sln above " + AppContext.BaseDirectory);
+        }
+
+        // Its own artifacts folder, so this build shares no obj/ with the one running the tests.
+        var publish = Exec("dotnet", "publish", Path.Combine(repo, "src", "Cli"), "-c", "Release", "-r", "win-x64", "--self-contained", "true",
+            "--artifacts-path", Path.Combine(Root, "artifacts"), "-o", Path.Combine(Root, "win-x64"), "-nologo", "-v", "q");
+        var bin = Path.Combine(Root, "winfsp", "bin");
+        Directory.CreateDirectory(bin);
+        var dll = Exec("x86_64-w64-mingw32-gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-shared", "-static-libgcc", "-o", Path.Combine(bin, "winfsp-x64.dll"),
+            Path.Combine(AppContext.BaseDirectory, "winfsp-double", "winfsp-double.c"), "-ladvapi32");
+        var prefix = Directory.Exists(Path.Combine(Prefix, "drive_c")) ? Task.CompletedTask : Exec("wine", "wineboot", "-i");
+        await Task.WhenAll(publish, dll, prefix).ConfigureAwait(false);
+
+        await RegisterDoubleAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Points WinFsp's InstallDir at the double, in the 32-bit view where WinFsp's installer writes it and castorefs looks.</summary>
+    public static Task RegisterDoubleAsync() =>
+        Exec("wine", "reg", "add", @"HKLM\SOFTWARE\WinFsp", "/v", "InstallDir", "/t", "REG_SZ", "/d", Windows(Path.Combine(Root, "winfsp")) + "\\", "/reg:32", "/f");
+
+    /// <summary>Runs a tool with the prefix's environment; it must exit 0.</summary>
+    public static async Task Exec(string file, params string[] args)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["WINEPREFIX"] = Prefix;
+        start.Environment["WINEDEBUG"] = "-all";
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().ConfigureAwait(false);
+        Assert.AreEqual(0, process.ExitCode, $"{file} {string.Join(' ', args)}:\n{await output.ConfigureAwait(false)}\n{await errors.ConfigureAwait(false)}");
+    }
+}
