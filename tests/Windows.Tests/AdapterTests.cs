@@ -293,7 +293,6 @@ public sealed unsafe class AdapterTests
         fixed (char* name = P("hello.txt"))
         {
             nint n = (nint)name, c = context, b = (nint)buffer, i = (nint)(&info);
-            _ = b;
             Assert.AreEqual(NtStatus.MediaWriteProtected, (((delegate* unmanaged[Cdecl]<nint, nint, uint, uint, uint, nint, ulong, nint*, nint, int>)Drive.Slot(InterfaceSlot.Create))(drive.FileSystem, n, 0, 0x120116, 0, 0, 0, (nint*)b, i)));
             Assert.AreEqual(NtStatus.MediaWriteProtected, (((delegate* unmanaged[Cdecl]<nint, nint, uint, byte, ulong, nint, int>)Drive.Slot(InterfaceSlot.Overwrite))(drive.FileSystem, c, 0, 1, 0, i)));
             Assert.AreEqual(NtStatus.MediaWriteProtected, (((delegate* unmanaged[Cdecl]<nint, nint, nint, ulong, uint, byte, byte, uint*, nint, int>)Drive.Slot(InterfaceSlot.Write))(drive.FileSystem, c, b, 0, 4, 0, 0, &written, i)));

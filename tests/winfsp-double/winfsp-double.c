@@ -112,9 +112,7 @@ EXPORT NTSTATUS_T FspFileSystemCreate(PWSTR device, const void *params, const vo
         if (slots[i] != 0)
             return S_INVALID_PARAMETER; /* reserved slots must be NULL */
     FILE_SYSTEM *fs = calloc(1, sizeof *fs);
-    void **copy = calloc(SLOTS, sizeof(void *));
-    memcpy(copy, iface, SLOTS * sizeof(void *)); /* the DLL keeps its own pointer to the table, not a copy: */
-    free(copy);                                   /* a table castorefs frees early would crash here too */
+    /* As WinFsp's DLL, keep the caller's table itself, not a copy: it must live as long as the file system. */
     fs->Interface = (void **)iface;
     fs->ParamsSize = version == 0 ? 456 : 504;
     memcpy(fs->Params, params, fs->ParamsSize);

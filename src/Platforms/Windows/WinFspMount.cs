@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using CastoreFs.Core.Filesystem;
 using CastoreFs.Core.Hosting;
@@ -52,7 +53,7 @@ public sealed unsafe class WinFspMount : IMountTransport
             }
 
             Check(status, "create the file system");
-            ((FileSystemHeader*)fileSystem)->UserContext = Interop.GCHandleValue.Of(adapter.Self);
+            ((FileSystemHeader*)fileSystem)->UserContext = GCHandle.ToIntPtr(adapter.Self);
             fixed (char* point = drive == "*" ? null : drive)
             {
                 Check(api.SetMountPoint(fileSystem, point), $"mount it at {drive}");
