@@ -66,9 +66,18 @@ public sealed unsafe class AdapterTests
         Assert.AreEqual(NtStatus.ObjectNameNotFound, drive.GetSecurityByName("\\desktop.ini", out _, out _), "not a store path: no store call, no such name");
         Assert.AreEqual(NtStatus.ObjectNameNotFound, drive.GetSecurityByName("\\" + s_root[..^1], out _, out _), "a root is its exact basename");
 
+        Assert.AreEqual(NtStatus.ObjectNameInvalid, drive.GetSecurityByName(P("sub\\"), out _, out _));
+        Assert.AreEqual(NtStatus.ObjectNameInvalid, drive.GetSecurityByName("sub", out _, out _));
+        var longest = P("sub") + string.Concat(Enumerable.Repeat("\\x", 16000));
+        Assert.AreEqual(NtStatus.ObjectPathNotFound, drive.GetSecurityByName(longest, out _, out _), "a path of 16000 names is walked, not recursed into");
+        Assert.AreEqual(NtStatus.Success, drive.GetSecurityByName(P("sub\\deeper\\deepest\\file"), out _, out _));
+        Assert.AreEqual(NtStatus.NotADirectory, drive.GetSecurityByName(P("sub\\deeper\\deepest\\file\\x\\y"), out _, out _), "through a file found in the cache");
+
         Assert.AreEqual(NtStatus.Reparse, drive.GetSecurityByName(P("link-to-dir\\one"), out uint index, out _));
         Assert.AreEqual((uint)P("link-to-dir").LastIndexOf('\\') + 1, index, "the index is where the link's component starts");
         Assert.AreEqual(NtStatus.Reparse, drive.GetSecurityByName(P("link-to-dir\\x\\y"), out index, out _));
+        Assert.AreEqual((uint)P("link-to-dir").LastIndexOf('\\') + 1, index);
+        Assert.AreEqual(NtStatus.Reparse, drive.GetSecurityByName(P("link-to-dir\\x"), out index, out _), "again, from the cache");
         Assert.AreEqual((uint)P("link-to-dir").LastIndexOf('\\') + 1, index);
     }
 

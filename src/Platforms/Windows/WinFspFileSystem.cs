@@ -97,43 +97,56 @@ internal sealed unsafe partial class WinFspFileSystem
             return NtStatus.Success;
         }
 
-        int cut = path.LastIndexOf('\\');
-        var name = path[(cut + 1)..];
-        if (name.Length == 0)
+        // From the longest prefix already resolved, then forward a name at a time: a loop, not a
+        // recursion, because a caller may send thousands of components.
+        var current = new NodeInfo(_tree.Root, RootId);
+        int resolved = 0;
+        for (int cut = path.Length; (cut = path[..cut].LastIndexOf('\\')) > 0;)
         {
-            return NtStatus.ObjectNameInvalid;
+            if (_paths.TryGet(path[..cut], out var cached))
+            {
+                (current, resolved) = (cached, cut);
+                break;
+            }
         }
 
-        int status = Resolve(cut == 0 ? "\\" : path[..cut], out var parent, out reparseIndex);
-        if (status != NtStatus.Success)
-        {
-            return status == NtStatus.ObjectNameNotFound ? NtStatus.ObjectPathNotFound : status;
-        }
-
-        switch (parent.Node.Kind)
-        {
-            case NodeKind.Symlink:
-                reparseIndex = cut == 0 ? 1 : path[..cut].LastIndexOf('\\') + 1;
-                return NtStatus.Reparse;
-            case NodeKind.File:
-                return NtStatus.NotADirectory;
-        }
-
+        int currentStart = resolved == 0 ? 0 : path[..resolved].LastIndexOf('\\') + 1;
         Span<byte> bytes = stackalloc byte[WindowsNames.MaxChars * 3];
-        int length = name.Length <= WindowsNames.MaxChars ? WindowsNames.Unmap(name, bytes) : -1;
-        if (length < 0)
+        while (resolved < path.Length)
         {
-            return NtStatus.ObjectNameNotFound;
+            int start = resolved + 1;
+            int length = path[start..].IndexOf('\\');
+            int end = length < 0 ? path.Length : start + length;
+            var name = path[start..end];
+            if (name.IsEmpty)
+            {
+                return NtStatus.ObjectNameInvalid;
+            }
+
+            switch (current.Node.Kind)
+            {
+                case NodeKind.Symlink:
+                    reparseIndex = currentStart;
+                    return NtStatus.Reparse;
+                case NodeKind.File:
+                    return NtStatus.NotADirectory;
+            }
+
+            bool last = end == path.Length;
+            int byteCount = name.Length <= WindowsNames.MaxChars ? WindowsNames.Unmap(name, bytes) : -1;
+            TreeNode child = default;
+            var error = byteCount < 0 ? Errno.ENOENT : _tree.Child(current.Node, bytes[..byteCount], out child);
+            if (error != Errno.None)
+            {
+                return error == Errno.ENOENT && !last ? NtStatus.ObjectPathNotFound : NtStatus.From(error);
+            }
+
+            current = new NodeInfo(child, ChildId(current.FileId, name));
+            _paths.Add(path[..end].ToString(), current);
+            (currentStart, resolved) = (start, end);
         }
 
-        var error = _tree.Child(parent.Node, bytes[..length], out var child);
-        if (error != Errno.None)
-        {
-            return NtStatus.From(error);
-        }
-
-        info = new NodeInfo(child, ChildId(parent.FileId, name));
-        _paths.Add(path.ToString(), info);
+        info = current;
         return NtStatus.Success;
     }
 
