@@ -12,4 +12,6 @@ root.Subcommands.Add(CatCommand.Create(storeOptions));
 root.Subcommands.Add(ServeCommand.Create(storeOptions));
 root.Subcommands.Add(MountCommand.Create(storeOptions));
 root.Subcommands.Add(VirtiofsCommand.Create(storeOptions));
+root.Subcommands.Add(ServiceCommand.Create());
+root.Subcommands.Add(ServiceCommand.CreateMachinePath());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -59,6 +59,16 @@ public sealed unsafe class InteropLayoutTests
         Assert.AreEqual("CastoreFs", new string(parameters.FileSystemName).TrimEnd('\0'));
     }
 
+    [TestMethod]
+    public void A_volume_prefix_makes_the_unc_name_winfsp_s_launcher_asked_for()
+    {
+        var parameters = Platforms.Windows.VolumeParameters.ReadOnlyTree(default, @"\castorefs\store");
+        Assert.AreEqual(@"\castorefs\store", new string(parameters.Prefix).TrimEnd('\0'));
+        Assert.ThrowsExactly<ArgumentException>(() => Platforms.Windows.VolumeParameters.ReadOnlyTree(default, new string('x', 192)));
+        var disk = Platforms.Windows.VolumeParameters.ReadOnlyTree(default);
+        Assert.AreEqual(string.Empty, new string(disk.Prefix).TrimEnd('\0'), "a disk drive has none");
+    }
+
     private static void Expect<T>(params (string Field, int Offset)[] fields)
     {
         foreach (var (field, offset) in fields)

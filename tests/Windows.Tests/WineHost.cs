@@ -106,18 +106,38 @@ internal static class WineHost
     /// <summary>Runs a tool with the prefix's environment; it must exit 0.</summary>
     public static async Task Exec(string file, params string[] args)
     {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
+        var (exit, output) = await RunInAsync(Prefix, file, args).ConfigureAwait(false);
+        Assert.AreEqual(0, exit, $"{file} {string.Join(' ', args)}:\n{output}");
+    }
 
-        start.Environment["WINEPREFIX"] = Prefix;
-        start.Environment["WINEDEBUG"] = "-all";
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().ConfigureAwait(false);
-        Assert.AreEqual(0, process.ExitCode, $"{file} {string.Join(' ', args)}:\n{await output.ConfigureAwait(false)}\n{await errors.ConfigureAwait(false)}");
+    /// <summary>
+    /// Runs a tool (wine, or a Linux one) with <paramref name="prefix"/> as the wine prefix: its exit code
+    /// and its output and errors. The output goes through a file: wine's own processes started on the way
+    /// (wineserver, services) inherit it and hold a pipe open long after the tool exits.
+    /// </summary>
+    public static async Task<(int Exit, string Output)> RunInAsync(string prefix, string file, params string[] args)
+    {
+        var output = Path.GetTempFileName();
+        try
+        {
+            var start = new ProcessStartInfo("bash") { ArgumentList = { "-c", "\"$0\" \"$@\" > \"$CASTOREFS_TEST_OUTPUT\" 2>&1 < /dev/null", file } };
+            foreach (var arg in args)
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            start.Environment["CASTOREFS_TEST_OUTPUT"] = output;
+            start.Environment["WINEPREFIX"] = prefix;
+            start.Environment["WINEDEBUG"] = "-all";
+            start.Environment["DOTNET_EnableWriteXorExecute"] = "0";
+            using var process = Process.Start(start)!;
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+            return (process.ExitCode, await File.ReadAllTextAsync(output).ConfigureAwait(false));
+        }
+        finally
+        {
+            File.Delete(output);
+        }
     }
 }

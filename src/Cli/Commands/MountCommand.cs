@@ -27,9 +27,10 @@ internal static class MountCommand
         var noPassthrough = new Option<bool>("--no-passthrough") { Description = "Serve every read here instead of handing local blob files to the kernel" };
         var foreground = new Option<bool>("--foreground", "-f") { Description = "Stay in the foreground until unmounted or interrupted (the default)" };
         var daemon = new Option<bool>("--daemon", "-d") { Description = "Return once the mount is live, serving it in the background" };
+        var volumePrefix = new Option<string?>("--volume-prefix") { Description = @"Windows: serve as the network drive \server\share (what WinFsp's launcher passes as %1)" };
         var command = new Command("mount", "Mount the store read-only: MOUNTPOINT/<store path basename> for every path info.")
         {
-            mountPoint, threads, allowOther, noPassthrough, foreground, daemon,
+            mountPoint, threads, allowOther, noPassthrough, foreground, daemon, volumePrefix,
         };
         tree.AddTo(command);
         command.Validators.Add(r =>
@@ -48,7 +49,13 @@ internal static class MountCommand
                     throw new ArgumentException("--daemon, --allow-other and --no-passthrough are for Linux mounts; on Windows the drive is served in the foreground");
                 }
 
-                return await MountDriveAsync(parse, storeOptions, tree, parse.GetValue(mountPoint)!, parse.GetValue(threads), ct).ConfigureAwait(false);
+                var options = new WindowsMountOptions { Threads = Math.Clamp(parse.GetValue(threads), 0, 64), VolumePrefix = parse.GetValue(volumePrefix) };
+                return await MountDriveAsync(parse, storeOptions, tree, parse.GetValue(mountPoint)!, options, ct).ConfigureAwait(false);
+            }
+
+            if (parse.GetValue(volumePrefix) is not null)
+            {
+                throw new ArgumentException("--volume-prefix is for Windows drives");
             }
 
             if (!OperatingSystem.IsLinux())
@@ -80,7 +87,7 @@ internal static class MountCommand
     /// stop a file system).
     /// </summary>
     [SupportedOSPlatform("windows")]
-    private static async Task<int> MountDriveAsync(ParseResult parse, StoreOptions storeOptions, TreeOptions tree, string drive, int threads, CancellationToken ct)
+    private static async Task<int> MountDriveAsync(ParseResult parse, StoreOptions storeOptions, TreeOptions tree, string drive, WindowsMountOptions options, CancellationToken ct)
     {
         if (drive != "*" && !(drive.Length == 2 && char.IsAsciiLetter(drive[0]) && drive[1] == ':'))
         {
@@ -96,7 +103,6 @@ internal static class MountCommand
         using var logging = CliLogging.Create(parse.GetValue(tree.LogLevel));
         using var store = storeOptions.Open(parse);
         using var fs = await tree.OpenAsync(parse, store, logging, stop.Token).ConfigureAwait(false);
-        var options = new WindowsMountOptions { Threads = Math.Clamp(threads, 0, 64) };
         return await HostAsync(() => WinFspMount.Start(fs, drive.ToUpperInvariant(), options, logging), stop.Token).ConfigureAwait(false);
     }
 

@@ -16,7 +16,7 @@ internal static class VolumeParameters
     /// which lets the cache manager keep data; listings time out after a second, because a store's root
     /// gains names as paths are imported.
     /// </summary>
-    public static unsafe VolumeParams ReadOnlyTree(in TreeNode root)
+    public static unsafe VolumeParams ReadOnlyTree(in TreeNode root, string? volumePrefix = null)
     {
         var parameters = new VolumeParams
         {
@@ -34,6 +34,16 @@ internal static class VolumeParameters
             DirInfoTimeout = 1000,
         };
         FileSystemName.CopyTo(new Span<char>(parameters.FileSystemName, VolumeParams.FileSystemNameChars));
+        if (volumePrefix is { Length: > 0 })
+        {
+            if (volumePrefix.Length >= VolumeParams.PrefixChars)
+            {
+                throw new ArgumentException($"the volume prefix is longer than {VolumeParams.PrefixChars - 1} characters", nameof(volumePrefix));
+            }
+
+            volumePrefix.CopyTo(new Span<char>(parameters.Prefix, VolumeParams.PrefixChars));
+        }
+
         return parameters;
     }
 }

@@ -45,9 +45,11 @@ public sealed unsafe class WinFspMount : IMountTransport
         nint fileSystem = 0;
         try
         {
-            var parameters = VolumeParameters.ReadOnlyTree(fs.Root);
+            var parameters = VolumeParameters.ReadOnlyTree(fs.Root, options.VolumePrefix);
             int status;
-            fixed (char* device = "WinFsp.Disk")
+
+            // A prefix makes a network file system, which WinFsp serves from its other device.
+            fixed (char* device = options.VolumePrefix is { Length: > 0 } ? "WinFsp.Net" : "WinFsp.Disk")
             {
                 status = api.FileSystemCreate(device, &parameters, WinFspCallbacks.Interface, &fileSystem);
             }
