@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
-using CastoreFs.Core.Hosting;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
+using CastoreFs.Core.Hosting;
 using CastoreFs.Platforms.Linux;
 using CastoreFs.Platforms.Windows;
 using Microsoft.Extensions.Logging;

@@ -10,17 +10,16 @@ internal static class ServiceCommand
     public static Command Create()
     {
         var command = new Command("service", @"Run as the Windows service (installed by the MSI): mount the store with the settings in HKLM\SOFTWARE\castorefs, logging to %ProgramData%\castorefs\service.log.");
-        command.SetAction(_ =>
+        command.SetAction((_, _) => CommandErrors.RunAsync(() =>
         {
             if (!OperatingSystem.IsWindows())
             {
-                Console.Error.WriteLine("castorefs: error: service runs on Windows only");
-                return 1;
+                throw new InvalidOperationException("service runs on Windows only");
             }
 
             ServiceBase.Run(new MountService());
-            return 0;
-        });
+            return Task.FromResult(0);
+        }));
         return command;
     }
 
@@ -31,7 +30,7 @@ internal static class ServiceCommand
         var folder = new Argument<string>("FOLDER");
         var command = new Command("machine-path", "Add a folder to the machine's PATH, or remove it (the installer runs this)") { action, folder };
         command.Hidden = true;
-        command.SetAction(parse => CommandErrors.RunAsync(() =>
+        command.SetAction((parse, _) => CommandErrors.RunAsync(() =>
         {
             if (!OperatingSystem.IsWindows())
             {
@@ -51,7 +50,7 @@ internal static class ServiceCommand
             }
 
             return Task.FromResult(0);
-        }).GetAwaiter().GetResult());
+        }));
         return command;
     }
 }
