@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using CastoreFs.Core.Tests;
 
 namespace CastoreFs.Windows.Tests;
 
@@ -178,7 +179,7 @@ public sealed class InstallerTests
     {
         foreach (var tool in new[] { "wixl", "wixl-heat", "msiinfo" })
         {
-            if (!Environment.GetEnvironmentVariable("PATH")!.Split(':').Any(dir => File.Exists(Path.Combine(dir, tool))))
+            if (Tools.Find(tool) is null)
             {
                 Assert.Inconclusive($"{tool} is not installed (apt-get install wixl msitools, as .ci/install-deps does)");
             }
@@ -189,13 +190,7 @@ public sealed class InstallerTests
 
     private static async Task<string> BuildAsync(string version)
     {
-        var repo = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(repo, "CastoreFs.sln")))
-        {
-            repo = Path.GetDirectoryName(repo)!;
-        }
-
-        var (exit, output) = await WineHost.RunInAsync(WineHost.Prefix, Path.Combine(repo, "installer", "build"), "--version", version, "--out", Out);
+        var (exit, output) = await WineHost.RunInAsync(WineHost.Prefix, Path.Combine(WineHost.Repository, "installer", "build"), "--version", version, "--out", Out);
         Assert.AreEqual(0, exit, output);
         return output.Trim().Split('\n')[^1];
     }

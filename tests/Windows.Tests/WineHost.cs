@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using CastoreFs.Core.Tests;
 
 namespace CastoreFs.Windows.Tests;
 
@@ -16,6 +17,9 @@ internal static class WineHost
     public static string Root { get; } = Path.Combine(AppContext.BaseDirectory, "wine");
 
     public static string Prefix => Path.Combine(Root, "prefix");
+
+    /// <summary>The checkout these tests were built from.</summary>
+    public static string Repository { get; } = FindRepository();
 
     public static string Exe => Path.Combine(Root, "win-x64", "castorefs.exe");
 
@@ -64,11 +68,22 @@ internal static class WineHost
         return (process.ExitCode, stdout.ToArray(), await errors.ConfigureAwait(false));
     }
 
+    private static string FindRepository()
+    {
+        var repo = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(repo, "CastoreFs.sln")))
+        {
+            repo = Path.GetDirectoryName(repo) ?? throw new InvalidOperationException("no CastoreFs.sln above " + AppContext.BaseDirectory);
+        }
+
+        return repo;
+    }
+
     private static string? FindMissing()
     {
         foreach (var tool in new[] { "wine", "x86_64-w64-mingw32-gcc" })
         {
-            if (!Environment.GetEnvironmentVariable("PATH")!.Split(':').Any(dir => File.Exists(Path.Combine(dir, tool))))
+            if (Tools.Find(tool) is null)
             {
                 return $"{tool} is not installed (apt-get install wine wine64 gcc-mingw-w64-x86-64, as .ci/install-deps does)";
             }
@@ -80,14 +95,8 @@ internal static class WineHost
     private static async Task SetUpAsync()
     {
         Directory.CreateDirectory(Root);
-        var repo = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(repo, "CastoreFs.sln")))
-        {
-            repo = Path.GetDirectoryName(repo) ?? throw new InvalidOperationException("no CastoreFs.sln above " + AppContext.BaseDirectory);
-        }
-
         // Its own artifacts folder, so this build shares no obj/ with the one running the tests.
-        var publish = Exec("dotnet", "publish", Path.Combine(repo, "src", "Cli"), "-c", "Release", "-r", "win-x64", "--self-contained", "true",
+        var publish = Exec("dotnet", "publish", Path.Combine(Repository, "src", "Cli"), "-c", "Release", "-r", "win-x64", "--self-contained", "true",
             "--artifacts-path", Path.Combine(Root, "artifacts"), "-o", Path.Combine(Root, "win-x64"), "-nologo", "-v", "q");
         var bin = Path.Combine(Root, "winfsp", "bin");
         Directory.CreateDirectory(bin);
