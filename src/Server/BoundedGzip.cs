@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using CastoreFs.Core.IO;
 using Grpc.Core;
 using Grpc.Net.Compression;
 
@@ -17,17 +18,9 @@ internal sealed class BoundedGzip(int maxInflated) : ICompressionProvider
 
     public Stream CreateDecompressionStream(Stream stream) => new Inflating(new GZipStream(stream, CompressionMode.Decompress), maxInflated);
 
-    private sealed class Inflating(Stream inner, int max) : Stream
+    private sealed class Inflating(Stream inner, int max) : ForwardReadStream
     {
         private long _read;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
 
         public override long Position
         {
@@ -41,19 +34,6 @@ internal sealed class BoundedGzip(int maxInflated) : ICompressionProvider
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
             Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

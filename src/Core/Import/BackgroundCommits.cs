@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using CastoreFs.Core.Digests;
+using CastoreFs.Core.Services.Blobs;
 
 namespace CastoreFs.Core.Import;
 
@@ -11,6 +13,12 @@ namespace CastoreFs.Core.Import;
 /// </summary>
 internal sealed class BackgroundCommits(int concurrency) : IDisposable
 {
+    /// <summary>Files up to this size are read whole and committed in the background.</summary>
+    public const int SmallBlobBytes = 1024 * 1024;
+
+    /// <summary>Small blobs committed at once (and so held in memory at once).</summary>
+    public const int Concurrency = 16;
+
     /// <summary>Finished commits are dropped from the list once it is this long, so a large tree holds few tasks.</summary>
     private const int PruneAt = 1024;
 
@@ -52,6 +60,28 @@ internal sealed class BackgroundCommits(int concurrency) : IDisposable
         _running.Add(done.Task);
         _queue.Add((commit, done));
     }
+
+    /// <summary>
+    /// Stores <paramref name="length"/> bytes of <paramref name="pooled"/> (rented from the shared pool, and
+    /// returned once written) as a blob in the slot reserved for it; the store must hash it to <paramref name="digest"/>.
+    /// </summary>
+    public void StartBlob(IBlobService blobs, byte[] pooled, int length, B3Digest digest, string source, CancellationToken ct) => Start(async () =>
+    {
+        try
+        {
+            await using var blob = blobs.OpenWrite();
+            await blob.WriteAsync(pooled.AsMemory(0, length), ct).ConfigureAwait(false);
+            var stored = await blob.CommitAsync(ct).ConfigureAwait(false);
+            if (stored != digest)
+            {
+                throw new InvalidOperationException($"{source}: the store hashed the blob to {stored}, the import to {digest}");
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(pooled);
+        }
+    });
 
     /// <summary>Waits for every commit started; throws the first failure once all have ended.</summary>
     public Task WhenAllAsync() => Task.WhenAll(_running);

@@ -1,3 +1,6 @@
+using System.Buffers;
+using CastoreFs.Core.Blake3;
+using CastoreFs.Core.Digests;
 using CastoreFs.Core.IO;
 using CastoreFs.Core.Model;
 using CastoreFs.Core.Nar;
@@ -21,37 +24,109 @@ public sealed class NarImporter(CastoreStore store, IProgress<long>? progress = 
     public async Task<ImportResult> ImportAsync(Stream nar, string name, string source, CancellationToken ct = default)
     {
         ImportResult.RequireStorePathName(name, $"--name {name}");
-
-        using var hash = new NarHashingStream();
-        var input = new HashingReadStream(new BufferedStream(nar, BufferSize), hash);
-        await using var directories = store.Directories.BeginPut();
-        Node root;
+        NarContents contents;
         try
         {
-            root = await new NarReader(input).ReadAsync(new Visitor(store.Blobs, directories, progress), ct).ConfigureAwait(false);
+            contents = await IngestAsync(nar, store.Blobs, store.Directories, progress, ct).ConfigureAwait(false);
         }
         catch (NarFormatException e)
         {
             throw new ImportException($"{source}: {e.Message}", e);
         }
 
+        var result = ImportResult.ForNar(contents.Root, name, contents.NarSize, contents.NarSha256);
+        await store.PathInfos.PutAsync(result.PathInfo, ct).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>
+    /// Puts the blobs and directories of a NAR (to its end: bytes after it are an error) and returns its
+    /// root, unnamed, with the NAR's size and SHA-256; registers no path info.
+    /// </summary>
+    /// <exception cref="NarFormatException">The stream is not one whole NAR.</exception>
+    public static async Task<NarContents> IngestAsync(
+        Stream nar, IBlobService blobs, IDirectoryService directoryService, IProgress<long>? progress, CancellationToken ct)
+    {
+        using var hash = new NarHashingStream();
+        var input = new BufferedStream(nar, BufferSize);
+        await using var directories = directoryService.BeginPut();
+        using var commits = new BackgroundCommits(BackgroundCommits.Concurrency);
+        Node root;
+        try
+        {
+            root = await new NarReader(new HashingReadStream(input, hash)).ReadAsync(new Visitor(blobs, directories, commits, progress), ct).ConfigureAwait(false);
+            if (await input.ReadAsync(new byte[1], ct).ConfigureAwait(false) != 0)
+            {
+                throw new NarFormatException("bytes follow the end of the NAR");
+            }
+        }
+        catch
+        {
+            // Commits still running write into the store: they end before it may be let go.
+            await commits.WhenAllAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
+        }
+
+        await commits.WhenAllAsync().ConfigureAwait(false);
+
         if (root.NodeCase == Node.NodeOneofCase.Directory)
         {
             await directories.CloseAsync(ct).ConfigureAwait(false);
         }
 
-        var result = ImportResult.ForNar(root, name, (ulong)hash.BytesWritten, hash.Sha256());
-        await store.PathInfos.PutAsync(result.PathInfo, ct).ConfigureAwait(false);
-        return result;
+        return new NarContents(root, (ulong)hash.BytesWritten, hash.Sha256());
     }
 
-    private sealed class Visitor(IBlobService blobs, IDirectoryPutter directories, IProgress<long>? progress) : INarVisitor<Node>
+    /// <summary>Small files are read whole and committed in the background, as a path import does, so their fsyncs overlap.</summary>
+    private sealed class Visitor(IBlobService blobs, IDirectoryPutter directories, BackgroundCommits commits, IProgress<long>? progress) : INarVisitor<Node>
     {
         /// <summary>Aligned, and filled whole, so that large files are written around the page cache.</summary>
         private readonly Memory<byte> _buffer = UnbufferedIo.AllocatePinned(BufferSize);
         private long _bytesDone;
 
         public async Task<Node> RegularAsync(byte[] name, bool executable, ulong size, Stream contents, CancellationToken ct)
+        {
+            var node = new FileNode { Name = ByteString.CopyFrom(name), Size = size, Executable = executable };
+            node.Digest = (size <= BackgroundCommits.SmallBlobBytes
+                ? await CommitSmallAsync((int)size, contents, ct).ConfigureAwait(false)
+                : await CommitLargeAsync(contents, ct).ConfigureAwait(false)).ToByteString();
+            return new Node { File = node };
+        }
+
+        private async Task<B3Digest> CommitSmallAsync(int size, Stream contents, CancellationToken ct)
+        {
+            await commits.ReserveAsync(ct).ConfigureAwait(false);
+            var bytes = ArrayPool<byte>.Shared.Rent(size);
+            bool started = false;
+            try
+            {
+                int n = await contents.ReadAtLeastAsync(bytes.AsMemory(0, size), size, throwOnEndOfStream: false, ct).ConfigureAwait(false);
+                if (n != size)
+                {
+                    throw new NarFormatException($"the NAR ends {size - n} bytes into a file of {size}");
+                }
+
+                var digest = Blake3Hasher.Hash(bytes.AsSpan(0, n));
+                progress?.Report(_bytesDone += n);
+                if (commits.FirstOf(digest))
+                {
+                    commits.StartBlob(blobs, bytes, n, digest, "NAR entry", ct);
+                    started = true;
+                }
+
+                return digest;
+            }
+            finally
+            {
+                if (!started)
+                {
+                    ArrayPool<byte>.Shared.Return(bytes);
+                    commits.Release();
+                }
+            }
+        }
+
+        private async Task<B3Digest> CommitLargeAsync(Stream contents, CancellationToken ct)
         {
             await using var blob = blobs.OpenWrite();
             int n;
@@ -61,8 +136,7 @@ public sealed class NarImporter(CastoreStore store, IProgress<long>? progress = 
                 progress?.Report(_bytesDone += n);
             }
 
-            var digest = await blob.CommitAsync(ct).ConfigureAwait(false);
-            return new Node { File = new FileNode { Name = ByteString.CopyFrom(name), Digest = digest.ToByteString(), Size = size, Executable = executable } };
+            return await blob.CommitAsync(ct).ConfigureAwait(false);
         }
 
         public Node Symlink(byte[] name, byte[] target) =>

@@ -25,12 +25,6 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
     /// <summary>Below this, handing the bytes to other threads costs more than it gains.</summary>
     private const int ConcurrentBytes = BufferSize / 4;
 
-    /// <summary>Files up to this size are read whole and committed in the background.</summary>
-    private const int SmallFileBytes = ConcurrentBytes;
-
-    /// <summary>Small files committed at once (and so held in memory at once).</summary>
-    private const int ConcurrentCommits = 16;
-
     /// <summary>Buffers in flight between reading, hashing and writing; aligned for unbuffered writes.</summary>
     private readonly Memory<byte>[] _buffers = Enumerable.Range(0, 4).Select(_ => UnbufferedIo.AllocatePinned(BufferSize)).ToArray();
     private long _bytesDone;
@@ -45,7 +39,7 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
         var writer = new NarWriter(nar);
         await writer.WriteHeaderAsync(ct).ConfigureAwait(false);
         await using var directories = store.Directories.BeginPut();
-        using var commits = new BackgroundCommits(ConcurrentCommits);
+        using var commits = new BackgroundCommits(BackgroundCommits.Concurrency);
         Node root;
         try
         {
@@ -129,7 +123,7 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
         var status = FileStatus.Of(path);
         switch (status.Kind)
         {
-            case FileKind.Regular when status.Size <= SmallFileBytes:
+            case FileKind.Regular when status.Size <= BackgroundCommits.SmallBlobBytes:
                 return new Node { File = await ImportSmallFileAsync(path, name, status, writer, commits, ct).ConfigureAwait(false) };
             case FileKind.Regular:
                 return new Node { File = await ImportFileAsync(path, name, status, writer, ct).ConfigureAwait(false) };
@@ -192,23 +186,7 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
                 return node;
             }
 
-            commits.Start(async () =>
-            {
-                try
-                {
-                    await using var blob = store.Blobs.OpenWrite();
-                    await blob.WriteAsync(contents, ct).ConfigureAwait(false);
-                    var stored = await blob.CommitAsync(ct).ConfigureAwait(false);
-                    if (stored != digest)
-                    {
-                        throw new InvalidOperationException($"{path}: the store hashed the blob to {stored}, the import to {digest}");
-                    }
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(bytes);
-                }
-            });
+            commits.StartBlob(store.Blobs, bytes, read, digest, path, ct);
             started = true;
             return node;
         }
