@@ -12,18 +12,14 @@ internal static class ImportProgress
             return await import(null).ConfigureAwait(false);
         }
 
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         T result = default!;
-        await console.Progress()
-            .AutoClear(true)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
-            .StartAsync(async context =>
-            {
-                var task = context.AddTask(Markup.Escape(label), maxValue: Math.Max(totalBytes ?? 0, 1));
-                task.IsIndeterminate = totalBytes is null;
-                result = await import(new Reporter(task)).ConfigureAwait(false);
-                task.Value = task.MaxValue;
-            }).ConfigureAwait(false);
+        await ProgressBars.RunAsync(async context =>
+        {
+            var task = context.AddTask(Markup.Escape(label), maxValue: Math.Max(totalBytes ?? 0, 1));
+            task.IsIndeterminate = totalBytes is null;
+            result = await import(new Reporter(task)).ConfigureAwait(false);
+            task.Value = task.MaxValue;
+        }).ConfigureAwait(false);
         return result;
     }
 

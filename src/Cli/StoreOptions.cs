@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CastoreFs.Core.Services;
+using CastoreFs.Core.Services.PathInfos.NixBinaryCache;
 
 namespace CastoreFs.Cli;
 
@@ -16,7 +17,11 @@ internal sealed class StoreOptions
 
     public Option<string?> DirectoryServiceAddr { get; } = new("--directory-service-addr") { Description = "Directory service URL (overrides --store)", Recursive = true };
 
-    public Option<string?> PathInfoServiceAddr { get; } = new("--path-info-service-addr") { Description = "Path info service URL (overrides --store)", Recursive = true };
+    public Option<string?> PathInfoServiceAddr { get; } = new("--path-info-service-addr")
+    {
+        Description = "Path info service URL (overrides --store); also a Nix binary cache: nix+https://host/prefix?trusted-public-keys=name:base64 or nix+file:///dir?…, fetched into the blob and directory services",
+        Recursive = true,
+    };
 
     public void AddTo(Command command)
     {
@@ -26,12 +31,14 @@ internal sealed class StoreOptions
         command.Options.Add(PathInfoServiceAddr);
     }
 
-    public CastoreStore Open(ParseResult parse)
+    /// <param name="binaryCache">How a binary cache given as the path info service logs, shows progress and prefetches.</param>
+    public CastoreStore Open(ParseResult parse, BinaryCacheOptions? binaryCache = null)
     {
         var store = parse.GetValue(Store) ?? CastoreStore.DefaultPath;
         return CastoreStore.Open(
             parse.GetValue(BlobServiceAddr) ?? store,
             parse.GetValue(DirectoryServiceAddr) ?? store,
-            parse.GetValue(PathInfoServiceAddr) ?? store);
+            parse.GetValue(PathInfoServiceAddr) ?? store,
+            binaryCache: binaryCache);
     }
 }

@@ -27,7 +27,7 @@ internal sealed class NixOracle(string storeRoot)
     /// <summary>The NAR of a store path; --dump reads a real path, so this names its place inside the chroot store.</summary>
     public byte[] Dump(string storePath) => Tools.RunBytes("nix-store", Environment(), "--dump", storeRoot + storePath);
 
-    private string Run(params string[] args) =>
+    public string Run(params string[] args) =>
         System.Text.Encoding.UTF8.GetString(Tools.RunBytes("nix-store", Environment(), ["--store", storeRoot, .. args]));
 
     private static Dictionary<string, string?> Environment() => new()

@@ -13,9 +13,10 @@ internal static class CatCommand
         var command = new Command("cat", "Write a file of the store to standard output.") { path };
         command.SetAction((parse, ct) => CommandErrors.RunAsync(async () =>
         {
-            using var store = storeOptions.Open(parse);
+            var progress = new FetchProgress();
+            using var store = storeOptions.Open(parse, progress.Options);
             var target = parse.GetValue(path)!;
-            var node = await new StorePathResolver(store).ResolveAsync(target, ct).ConfigureAwait(false);
+            var node = await progress.RunAsync(() => new StorePathResolver(store).ResolveAsync(target, ct)).ConfigureAwait(false);
             if (node.NodeCase != Node.NodeOneofCase.File)
             {
                 throw new IOException($"{target}: is a {node.NodeCase.ToString().ToLowerInvariant()}, not a file");

@@ -15,7 +15,8 @@ internal static class LsCommand
         var command = new Command("ls", "List the store's paths, or what is at a path in it.") { path };
         command.SetAction((parse, ct) => CommandErrors.RunAsync(async () =>
         {
-            using var store = storeOptions.Open(parse);
+            var progress = new FetchProgress();
+            using var store = storeOptions.Open(parse, progress.Options);
             var target = parse.GetValue(path);
             if (target is null)
             {
@@ -27,7 +28,7 @@ internal static class LsCommand
                 return 0;
             }
 
-            var node = await new StorePathResolver(store).ResolveAsync(target, ct).ConfigureAwait(false);
+            var node = await progress.RunAsync(() => new StorePathResolver(store).ResolveAsync(target, ct)).ConfigureAwait(false);
             if (node.NodeCase != Node.NodeOneofCase.Directory)
             {
                 Console.WriteLine(Line(node));

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using CastoreFs.Core.Hosting;
+using CastoreFs.Core.Services.PathInfos.NixBinaryCache;
 using CastoreFs.Platforms.Linux;
 using CastoreFs.Platforms.Windows;
 using Microsoft.Extensions.Logging;
@@ -75,7 +76,7 @@ internal static class MountCommand
                 Passthrough = !parse.GetValue(noPassthrough),
             };
             using var logging = CliLogging.Create(parse.GetValue(tree.LogLevel));
-            using var store = storeOptions.Open(parse);
+            using var store = storeOptions.Open(parse, new BinaryCacheOptions { Logging = logging });
             using var fs = await tree.OpenAsync(parse, store, logging, ct).ConfigureAwait(false);
             return await HostAsync(() => FuseMount.Start(fs, parse.GetValue(mountPoint)!, mountOptions, logging), ct).ConfigureAwait(false);
         }));
@@ -101,7 +102,7 @@ internal static class MountCommand
             stop.Cancel();
         });
         using var logging = CliLogging.Create(parse.GetValue(tree.LogLevel));
-        using var store = storeOptions.Open(parse);
+        using var store = storeOptions.Open(parse, new BinaryCacheOptions { Logging = logging });
         using var fs = await tree.OpenAsync(parse, store, logging, stop.Token).ConfigureAwait(false);
         return await HostAsync(() => WinFspMount.Start(fs, drive.ToUpperInvariant(), options, logging), stop.Token).ConfigureAwait(false);
     }

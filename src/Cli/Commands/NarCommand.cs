@@ -12,8 +12,9 @@ internal static class NarCommand
         var command = new Command("nar", "Write a store path as a NAR to standard output, byte for byte as nix-store --dump.") { path };
         command.SetAction((parse, ct) => CommandErrors.RunAsync(async () =>
         {
-            using var store = storeOptions.Open(parse);
-            var node = await new StorePathResolver(store).ResolveAsync(parse.GetValue(path)!, ct).ConfigureAwait(false);
+            var progress = new FetchProgress();
+            using var store = storeOptions.Open(parse, progress.Options);
+            var node = await progress.RunAsync(() => new StorePathResolver(store).ResolveAsync(parse.GetValue(path)!, ct)).ConfigureAwait(false);
             await using var stdout = Console.OpenStandardOutput();
             await using var output = new BufferedStream(stdout, 1024 * 1024);
             await new NarRenderer(store.Blobs, store.Directories).RenderAsync(node, output, ct).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CastoreFs.Core.Services.PathInfos.NixBinaryCache;
 using CastoreFs.Virtio;
 
 namespace CastoreFs.Cli.Commands;
@@ -25,7 +26,7 @@ internal static class VirtiofsCommand
 
             var options = new VirtioFsOptions { KeepListening = parse.GetValue(keepListening), Threads = Math.Clamp(parse.GetValue(threads), 1, 64) };
             using var logging = CliLogging.Create(parse.GetValue(tree.LogLevel));
-            using var store = storeOptions.Open(parse);
+            using var store = storeOptions.Open(parse, new BinaryCacheOptions { Logging = logging });
             using var fs = await tree.OpenAsync(parse, store, logging, ct, unbufferedLargeReads: false).ConfigureAwait(false);
             return await MountCommand.HostAsync(() => VirtioFsTransport.Start(fs, parse.GetValue(socketPath)!, options, logging), ct).ConfigureAwait(false);
         }));

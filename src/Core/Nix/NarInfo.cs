@@ -1,4 +1,8 @@
 using System.Globalization;
+using CastoreFs.Core.Model;
+using Google.Protobuf;
+using Snix.Castore.V1;
+using Snix.Store.V1;
 
 namespace CastoreFs.Core.Nix;
 
@@ -20,9 +24,57 @@ public sealed record NarInfo(
     IReadOnlyList<string> Signatures,
     string? ContentAddress)
 {
-    /// <summary>What a signature signs (Nix's fingerprint): <c>1;path;sha256:&lt;nixbase32&gt;;size;ref,ref</c>, references as full paths.</summary>
-    public string Fingerprint =>
-        string.Create(CultureInfo.InvariantCulture, $"1;{StorePath.AbsolutePath};sha256:{NixBase32.Encode(NarSha256)};{NarSize};{string.Join(',', References.Select(r => r.AbsolutePath))}");
+    public string Fingerprint => FingerprintOf(StorePath.AbsolutePath, NarSha256, NarSize, References.Select(r => r.AbsolutePath));
+
+    /// <summary>
+    /// What a signature signs (Nix's fingerprint): <c>1;path;sha256:&lt;nixbase32&gt;;size;ref,ref</c>, the
+    /// references as full paths in Nix's order (sorted, as its set of store paths is).
+    /// </summary>
+    public static string FingerprintOf(string absolutePath, ReadOnlySpan<byte> narSha256, ulong narSize, IEnumerable<string> referencePaths) =>
+        string.Create(
+            CultureInfo.InvariantCulture,
+            $"1;{absolutePath};sha256:{NixBase32.Encode(narSha256)};{narSize};{string.Join(',', referencePaths.Order(StringComparer.Ordinal))}");
+
+    /// <summary>
+    /// The PathInfo of this store path with <paramref name="root"/> (any name) as its contents: the
+    /// references, signatures, deriver and content address carried over.
+    /// </summary>
+    /// <exception cref="FormatException">A signature or the content address is malformed.</exception>
+    public PathInfo ToPathInfo(Node root)
+    {
+        var narinfo = new NARInfo { NarSize = NarSize, NarSha256 = ByteString.CopyFrom(NarSha256) };
+        foreach (var signature in Signatures)
+        {
+            int colon = signature.IndexOf(':', StringComparison.Ordinal);
+            var data = new byte[64];
+            if (colon <= 0 || !Convert.TryFromBase64String(signature[(colon + 1)..], data, out int length) || length != data.Length)
+            {
+                throw new FormatException($"narinfo Sig '{signature}' is not name:<base64 of 64 bytes>");
+            }
+
+            narinfo.Signatures.Add(new NARInfo.Types.Signature { Name = signature[..colon], Data = ByteString.CopyFrom(data) });
+        }
+
+        var pathInfo = new PathInfo { Node = NodeRules.WithName(root, ByteString.CopyFromUtf8(StorePath.BaseName)), Narinfo = narinfo };
+        foreach (var reference in References)
+        {
+            pathInfo.References.Add(ByteString.CopyFrom(reference.Digest));
+            narinfo.ReferenceNames.Add(reference.BaseName);
+        }
+
+        if (Deriver is { } deriver)
+        {
+            narinfo.Deriver = new Snix.Store.V1.StorePath { Name = deriver.Name, Digest = ByteString.CopyFrom(deriver.Digest) };
+        }
+
+        if (ContentAddress is { Length: > 0 } ca)
+        {
+            narinfo.Ca = Nix.ContentAddress.Parse(ca);
+        }
+
+        pathInfo.Validate();
+        return pathInfo;
+    }
 
     /// <exception cref="FormatException">The text is not a narinfo, naming the line and the field at fault.</exception>
     public static NarInfo Parse(string text)

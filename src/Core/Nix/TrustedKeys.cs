@@ -1,5 +1,6 @@
 using System.Text;
 using NSec.Cryptography;
+using Snix.Store.V1;
 
 namespace CastoreFs.Core.Nix;
 
@@ -55,6 +56,24 @@ public sealed class TrustedKeys
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Whether a path info kept from a binary cache still carries a signature by one of these keys over
+    /// Nix's fingerprint of it (its name, NAR hash and size, and reference names).
+    /// </summary>
+    public bool Verify(PathInfo pathInfo)
+    {
+        if (pathInfo.Narinfo is not { } narinfo || pathInfo.Node is null)
+        {
+            return false;
+        }
+
+        var name = Model.NodeRules.NameOf(pathInfo.Node).ToStringUtf8();
+        var fingerprint = Encoding.UTF8.GetBytes(NarInfo.FingerprintOf(
+            StorePath.StoreDir + "/" + name, narinfo.NarSha256.Span, narinfo.NarSize, narinfo.ReferenceNames.Select(r => StorePath.StoreDir + "/" + r)));
+        return narinfo.Signatures.Any(s => _keys.TryGetValue(s.Name, out var key) && s.Data.Length == 64
+            && SignatureAlgorithm.Ed25519.Verify(key, fingerprint, s.Data.Span));
     }
 
     private static (string Name, byte[] Bytes) Split(string entry, string what)

@@ -2,6 +2,7 @@ using CastoreFs.Core.Grpc;
 using CastoreFs.Core.Services.Blobs;
 using CastoreFs.Core.Services.Directories;
 using CastoreFs.Core.Services.PathInfos;
+using CastoreFs.Core.Services.PathInfos.NixBinaryCache;
 
 namespace CastoreFs.Core.Services;
 
@@ -71,11 +72,20 @@ public sealed class CastoreStore : IDisposable
 
     /// <summary>
     /// Opens each service from its URL: <c>memory://</c>, a folder or <c>file:///folder</c> (the embedded
-    /// store), <c>grpc+unix:///path.sock</c>, <c>grpc+http(s)://host:port</c>. URLs naming the same folder
-    /// or server share one database or connection.
+    /// store), <c>grpc+unix:///path.sock</c>, <c>grpc+http(s)://host:port</c>, and for path infos a Nix
+    /// binary cache (<see cref="BinaryCacheUrl"/>), whose NARs go into the blob and directory services.
+    /// URLs naming the same folder or server share one database or connection.
     /// </summary>
-    public static CastoreStore Open(string blobUrl, string directoryUrl, string pathInfoUrl, string? cachePath = null)
+    public static CastoreStore Open(string blobUrl, string directoryUrl, string pathInfoUrl, string? cachePath = null, BinaryCacheOptions? binaryCache = null)
     {
+        foreach (var url in new[] { blobUrl, directoryUrl })
+        {
+            if (BinaryCacheUrl.IsBinaryCacheUrl(url))
+            {
+                throw new ArgumentException($"{url}: a Nix binary cache serves path infos; give it as the path info service (--path-info-service-addr) and keep blobs and directories in a store");
+            }
+        }
+
         var owned = new List<IDisposable>();
         var databases = new Dictionary<string, EmbeddedDatabase>(StringComparer.Ordinal);
         var connections = new Dictionary<string, GrpcConnection>(StringComparer.Ordinal);
@@ -87,9 +97,11 @@ public sealed class CastoreStore : IDisposable
             var directories = Resolve<IDirectoryService>(
                 directoryUrl, static () => new MemoryDirectoryService(), db => new EmbeddedDirectoryService(db),
                 c => new GrpcDirectoryService(c), databases, connections, owned);
-            var pathInfos = Resolve<IPathInfoService>(
-                pathInfoUrl, static () => new MemoryPathInfoService(), db => new EmbeddedPathInfoService(db),
-                c => new GrpcPathInfoService(c), databases, connections, owned);
+            var pathInfos = BinaryCacheUrl.IsBinaryCacheUrl(pathInfoUrl)
+                ? OpenBinaryCache(BinaryCacheUrl.Parse(pathInfoUrl), blobs, directories, cachePath ?? DefaultCachePath, binaryCache, owned)
+                : Resolve<IPathInfoService>(
+                    pathInfoUrl, static () => new MemoryPathInfoService(), db => new EmbeddedPathInfoService(db),
+                    c => new GrpcPathInfoService(c), databases, connections, owned);
             return new CastoreStore(blobs, directories, pathInfos, owned);
         }
         catch
@@ -100,6 +112,20 @@ public sealed class CastoreStore : IDisposable
     }
 
     public void Dispose() => _owned.ForEach(o => o.Dispose());
+
+    /// <summary>
+    /// The binary cache's verified path infos are kept in an embedded database of their own under the cache
+    /// folder, one per cache, so they never mix with a store's own path infos.
+    /// </summary>
+    private static NixBinaryCachePathInfoService OpenBinaryCache(
+        BinaryCacheUrl cache, IBlobService blobs, IDirectoryService directories, string cachePath, BinaryCacheOptions? options, List<IDisposable> owned)
+    {
+        var name = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(cache.Display)))[..32];
+        var verified = new EmbeddedPathInfoService(EmbeddedDatabase.Open(Path.Combine(cachePath, "nix", name)));
+        var service = new NixBinaryCachePathInfoService(cache, blobs, directories, verified, options);
+        owned.Insert(0, service);
+        return service;
+    }
 
     private static T Resolve<T>(
         string url, Func<T> memory, Func<EmbeddedDatabase, T> embedded, Func<GrpcConnection, T> grpc,
