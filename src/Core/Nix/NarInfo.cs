@@ -24,6 +24,7 @@ public sealed record NarInfo(
     IReadOnlyList<string> Signatures,
     string? ContentAddress)
 {
+    /// <summary>What this narinfo's signatures sign (<see cref="FingerprintOf"/>).</summary>
     public string Fingerprint => FingerprintOf(StorePath.AbsolutePath, NarSha256, NarSize, References.Select(r => r.AbsolutePath));
 
     /// <summary>
@@ -37,9 +38,10 @@ public sealed record NarInfo(
 
     /// <summary>
     /// The PathInfo of this store path with <paramref name="root"/> (any name) as its contents: the
-    /// references, signatures, deriver and content address carried over.
+    /// references, signatures, deriver and content address carried over. A signature that is not
+    /// <c>name:base64</c> of 64 bytes signs nothing and is left out, as verification ignores it.
     /// </summary>
-    /// <exception cref="FormatException">A signature or the content address is malformed.</exception>
+    /// <exception cref="FormatException">The content address is malformed.</exception>
     public PathInfo ToPathInfo(Node root)
     {
         var narinfo = new NARInfo { NarSize = NarSize, NarSha256 = ByteString.CopyFrom(NarSha256) };
@@ -47,12 +49,10 @@ public sealed record NarInfo(
         {
             int colon = signature.IndexOf(':', StringComparison.Ordinal);
             var data = new byte[64];
-            if (colon <= 0 || !Convert.TryFromBase64String(signature[(colon + 1)..], data, out int length) || length != data.Length)
+            if (colon > 0 && Convert.TryFromBase64String(signature[(colon + 1)..], data, out int length) && length == data.Length)
             {
-                throw new FormatException($"narinfo Sig '{signature}' is not name:<base64 of 64 bytes>");
+                narinfo.Signatures.Add(new NARInfo.Types.Signature { Name = signature[..colon], Data = ByteString.CopyFrom(data) });
             }
-
-            narinfo.Signatures.Add(new NARInfo.Types.Signature { Name = signature[..colon], Data = ByteString.CopyFrom(data) });
         }
 
         var pathInfo = new PathInfo { Node = NodeRules.WithName(root, ByteString.CopyFromUtf8(StorePath.BaseName)), Narinfo = narinfo };

@@ -85,6 +85,20 @@ public sealed class NarInfoTests
     }
 
     [TestMethod]
+    public void A_path_info_keeps_what_the_narinfo_says_and_its_signatures_still_verify()
+    {
+        var info = NarInfo.Parse(FromNix.Replace("Sig: ", "Sig: broken:not-base64\nSig: ", StringComparison.Ordinal));
+        var root = new Snix.Castore.V1.Node { File = new Snix.Castore.V1.FileNode { Name = Google.Protobuf.ByteString.CopyFromUtf8("x"), Digest = Google.Protobuf.ByteString.CopyFrom(new byte[32]), Size = 1 } };
+        var pathInfo = info.ToPathInfo(root);
+        Assert.AreEqual("hh0jwqmsbfc93z2prvb2x6qin9ir4mj1-d", pathInfo.Node.File.Name.ToStringUtf8());
+        Assert.AreEqual("test-cache-1", pathInfo.Narinfo.Signatures.Single().Name, "a malformed signature is left out, not fatal");
+        Assert.AreEqual(Snix.Store.V1.NARInfo.Types.CA.Types.Hash.NarSha256, pathInfo.Narinfo.Ca.Type);
+        Assert.IsTrue(TrustedKeys.Parse(FromNixKey).Verify(pathInfo));
+        pathInfo.Narinfo.NarSize++;
+        Assert.IsFalse(TrustedKeys.Parse(FromNixKey).Verify(pathInfo), "what the path info says is what is checked");
+    }
+
+    [TestMethod]
     [DataRow("no-colon")]
     [DataRow("name:not base64!")]
     [DataRow("short:AAAA")]
