@@ -53,12 +53,7 @@ public sealed class BinaryCacheTests
         Assert.AreEqual("castorefs-test-1", app.Narinfo.Signatures.Single().Name);
         Assert.IsTrue(TrustedKeys.Parse(fixture.PublicKey).Verify(app), "the kept path info still carries Nix's signature");
 
-        var listed = new List<string>();
-        await foreach (var pathInfo in store.PathInfos.ListAsync())
-        {
-            listed.Add(StorePath.StoreDir + "/" + NodeRules.NameOf(pathInfo.Node).ToStringUtf8());
-        }
-
+        var listed = await ListedAsync(store);
         CollectionAssert.AreEquivalent(fixture.Closure.ToList(), listed, "what was fetched is listed");
     }
 
@@ -103,23 +98,11 @@ public sealed class BinaryCacheTests
         Assert.IsNotNull(await GetAsync(store, fixture.App));
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        int narInfos;
-        while ((narInfos = nginx.Requests().Count(r => r.EndsWith(".narinfo", StringComparison.Ordinal))) < fixture.Closure.Count && DateTime.UtcNow < deadline)
+        List<string> fetched;
+        while ((fetched = await ListedAsync(store)).Count < fixture.Closure.Count && DateTime.UtcNow < deadline)
         {
             await Task.Delay(100);
         }
-
-        var fetched = new List<string>();
-        var waited = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        do
-        {
-            fetched.Clear();
-            await foreach (var pathInfo in store.PathInfos.ListAsync())
-            {
-                fetched.Add(StorePath.StoreDir + "/" + NodeRules.NameOf(pathInfo.Node).ToStringUtf8());
-            }
-        }
-        while (fetched.Count < fixture.Closure.Count && DateTime.UtcNow < waited && await Delay());
 
         CollectionAssert.AreEquivalent(fixture.Closure.ToList(), fetched, "the whole closure was fetched without being looked up");
         var requests = nginx.Requests();
@@ -290,16 +273,21 @@ public sealed class BinaryCacheTests
 
     private static async Task AssertNothingRegisteredAsync(TempDirectory dir, CastoreStore store)
     {
+        CollectionAssert.AreEqual(Array.Empty<string>(), await ListedAsync(store), "registered");
+        using var own = CastoreStore.Open(dir.Combine("store"));
+        CollectionAssert.AreEqual(Array.Empty<string>(), await ListedAsync(own), "registered in the store itself");
+    }
+
+    /// <summary>The store paths a store lists.</summary>
+    private static async Task<List<string>> ListedAsync(CastoreStore store)
+    {
+        var listed = new List<string>();
         await foreach (var pathInfo in store.PathInfos.ListAsync())
         {
-            Assert.Fail("registered " + NodeRules.NameOf(pathInfo.Node).ToStringUtf8());
+            listed.Add(StorePath.StoreDir + "/" + NodeRules.NameOf(pathInfo.Node).ToStringUtf8());
         }
 
-        using var own = CastoreStore.Open(dir.Combine("store"));
-        await foreach (var pathInfo in own.PathInfos.ListAsync())
-        {
-            Assert.Fail("registered in the store itself: " + NodeRules.NameOf(pathInfo.Node).ToStringUtf8());
-        }
+        return listed;
     }
 
     private static string Replace(string narInfo, string field, string value) =>
@@ -309,11 +297,5 @@ public sealed class BinaryCacheTests
     {
         using var stream = new FileStream(file, FileMode.Open);
         stream.SetLength(stream.Length / 2);
-    }
-
-    private static async Task<bool> Delay()
-    {
-        await Task.Delay(100);
-        return true;
     }
 }

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
+using CastoreFs.Core.Caching;
 using CastoreFs.Core.Digests;
 using CastoreFs.Core.Services.Blobs;
 using CastoreFs.Core.Services.Directories;
@@ -23,6 +23,7 @@ public sealed class NixBinaryCachePathInfoService : IPathInfoService, IDisposabl
 {
     private static readonly TimeSpan MissingFor = TimeSpan.FromHours(1);
     private const int MaxMissingRemembered = 65536;
+    private const int KnownCapacity = 4096;
 
     private readonly BinaryCacheUrl _cache;
     private readonly IBlobService _blobs;
@@ -33,6 +34,9 @@ public sealed class NixBinaryCachePathInfoService : IPathInfoService, IDisposabl
     private readonly ReferencePrefetcher? _prefetcher;
     private readonly ConcurrentDictionary<string, Lazy<Task<PathInfo?>>> _inFlight = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _missingUntil = new(StringComparer.Ordinal);
+
+    /// <summary>Path infos this process has checked: a lookup the kernel repeats reads no database and checks no signature again.</summary>
+    private readonly GenerationalCache<string, PathInfo> _known = new(KnownCapacity, StringComparer.Ordinal);
     private readonly CancellationTokenSource _lifetime = new();
 
     public NixBinaryCachePathInfoService(
@@ -62,6 +66,11 @@ public sealed class NixBinaryCachePathInfoService : IPathInfoService, IDisposabl
         }
 
         var key = Convert.ToHexString(storePathDigest.Span);
+        if (_known.TryGet(key, out var known))
+        {
+            return known;
+        }
+
         if (_missingUntil.TryGetValue(key, out long until) && Environment.TickCount64 < until)
         {
             return null;
@@ -77,13 +86,7 @@ public sealed class NixBinaryCachePathInfoService : IPathInfoService, IDisposabl
         throw new NotSupportedException($"{_cache.Display} is a Nix binary cache: its path infos are read, never put");
 
     /// <summary>The paths fetched so far (a binary cache cannot be listed).</summary>
-    public async IAsyncEnumerable<PathInfo> ListAsync([EnumeratorCancellation] CancellationToken ct = default)
-    {
-        await foreach (var pathInfo in _verified.ListAsync(ct).ConfigureAwait(false))
-        {
-            yield return pathInfo;
-        }
-    }
+    public IAsyncEnumerable<PathInfo> ListAsync(CancellationToken ct = default) => _verified.ListAsync(ct);
 
     public void Dispose()
     {
@@ -125,6 +128,7 @@ public sealed class NixBinaryCachePathInfoService : IPathInfoService, IDisposabl
             await _verified.PutAsync(pathInfo, ct).ConfigureAwait(false);
         }
 
+        _known.Add(key, pathInfo);
         _prefetcher?.Expand(pathInfo);
         return pathInfo;
     }

@@ -91,19 +91,16 @@ internal sealed partial class NarInfoFetcher(
             return null;
         }
 
-        await using (stream.ConfigureAwait(false))
+        using var checkedStream = new CheckedReadStream(stream, MaxNarInfoLength, location.ToString());
+        using var text = new MemoryStream();
+        await checkedStream.CopyToAsync(text, ct).ConfigureAwait(false);
+        try
         {
-            using var checkedStream = new CheckedReadStream(stream, MaxNarInfoLength, location.ToString());
-            using var text = new MemoryStream();
-            await checkedStream.CopyToAsync(text, ct).ConfigureAwait(false);
-            try
-            {
-                return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(text.GetBuffer(), 0, (int)text.Length);
-            }
-            catch (DecoderFallbackException e)
-            {
-                throw new BinaryCacheException($"{location}: a narinfo is UTF-8 text", inner: e);
-            }
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(text.GetBuffer(), 0, (int)text.Length);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new BinaryCacheException($"{location}: a narinfo is UTF-8 text", inner: e);
         }
     }
 
