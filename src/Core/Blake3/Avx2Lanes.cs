@@ -34,23 +34,34 @@ internal readonly unsafe struct Avx2Lanes : ILaneOps<Vector256<uint>>
     public static Vector256<uint> RotateRight7(Vector256<uint> x) =>
         Avx2.Or(Avx2.ShiftRightLogical(x, 7), Avx2.ShiftLeftLogical(x, 25));
 
-    public static void LoadBlockTransposed(byte** inputs, nint blockOffset, Vector256<uint>* m)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadBlockTransposed(byte** inputs, nint blockOffset, nint prefetchAhead, Vector256<uint>* m)
     {
         // Each block is two 8-word halves; each half of the eight inputs is one 8x8 transpose.
         for (int half = 0; half < 2; half++)
         {
             nint at = blockOffset + (half * 32);
             Transpose8(
-                Avx.LoadVector256((uint*)(inputs[0] + at)), Avx.LoadVector256((uint*)(inputs[1] + at)),
-                Avx.LoadVector256((uint*)(inputs[2] + at)), Avx.LoadVector256((uint*)(inputs[3] + at)),
-                Avx.LoadVector256((uint*)(inputs[4] + at)), Avx.LoadVector256((uint*)(inputs[5] + at)),
-                Avx.LoadVector256((uint*)(inputs[6] + at)), Avx.LoadVector256((uint*)(inputs[7] + at)),
+                Row(inputs[0], at, prefetchAhead), Row(inputs[1], at, prefetchAhead),
+                Row(inputs[2], at, prefetchAhead), Row(inputs[3], at, prefetchAhead),
+                Row(inputs[4], at, prefetchAhead), Row(inputs[5], at, prefetchAhead),
+                Row(inputs[6], at, prefetchAhead), Row(inputs[7], at, prefetchAhead),
                 m + (half * 8));
         }
     }
 
+    /// <summary>An 8x8 transpose turns word-per-vector into lane-per-vector: each result is one chaining value.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store(Vector256<uint> value, uint* lanes) => Avx.Store(lanes, value);
+    public static void StoreChainingValues(Vector256<uint>* h, byte* output) =>
+        Transpose8(h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], (Vector256<uint>*)output);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<uint> Row(byte* input, nint at, nint prefetchAhead)
+    {
+        // Both halves prefetch the same line: a second prefetch of it costs next to nothing.
+        Sse.Prefetch0(input + at + prefetchAhead);
+        return Avx.LoadVector256((uint*)(input + at));
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Transpose8(

@@ -29,48 +29,91 @@ internal readonly unsafe struct Avx512Lanes : ILaneOps<Vector512<uint>>
     public static Vector512<uint> RotateRight8(Vector512<uint> x) => Avx512F.RotateRight(x, 8);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<uint> RotateRight7(Vector512<uint> x) => Avx512F.RotateRight(x, 7);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store(Vector512<uint> value, uint* lanes) => Avx512F.Store(lanes, value);
-
-    public static void LoadBlockTransposed(byte** inputs, nint blockOffset, Vector512<uint>* m)
+    public static void LoadBlockTransposed(byte** inputs, nint blockOffset, nint prefetchAhead, Vector512<uint>* m)
     {
-        for (int i = 0; i < 16; i++)
-        {
-            m[i] = Avx512F.LoadVector512((uint*)(inputs[i] + blockOffset));
-        }
+        // Rows stay in registers: a stack buffer here would be zeroed and copied for every block.
+        Interleave(Row(inputs[0] + blockOffset, prefetchAhead), Row(inputs[1] + blockOffset, prefetchAhead), Row(inputs[2] + blockOffset, prefetchAhead), Row(inputs[3] + blockOffset, prefetchAhead),
+            out var a0, out var a1, out var a2, out var a3);
+        Interleave(Row(inputs[4] + blockOffset, prefetchAhead), Row(inputs[5] + blockOffset, prefetchAhead), Row(inputs[6] + blockOffset, prefetchAhead), Row(inputs[7] + blockOffset, prefetchAhead),
+            out var b0, out var b1, out var b2, out var b3);
+        Interleave(Row(inputs[8] + blockOffset, prefetchAhead), Row(inputs[9] + blockOffset, prefetchAhead), Row(inputs[10] + blockOffset, prefetchAhead), Row(inputs[11] + blockOffset, prefetchAhead),
+            out var c0, out var c1, out var c2, out var c3);
+        Interleave(Row(inputs[12] + blockOffset, prefetchAhead), Row(inputs[13] + blockOffset, prefetchAhead), Row(inputs[14] + blockOffset, prefetchAhead), Row(inputs[15] + blockOffset, prefetchAhead),
+            out var d0, out var d1, out var d2, out var d3);
+        Gather(a0, b0, c0, d0, m);
+        Gather(a1, b1, c1, d1, m + 1);
+        Gather(a2, b2, c2, d2, m + 2);
+        Gather(a3, b3, c3, d3, m + 3);
+    }
 
-        Transpose16(m);
+    /// <summary>
+    /// The same 16x16 transpose turns word-per-vector back into lane-per-vector; with the eight chaining
+    /// value words as the first rows, the low half of each result is one lane's chaining value.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreChainingValues(Vector512<uint>* h, byte* output)
+    {
+        var cv = (Vector256<uint>*)output;
+        Interleave(h[0], h[1], h[2], h[3], out var a0, out var a1, out var a2, out var a3);
+        Interleave(h[4], h[5], h[6], h[7], out var b0, out var b1, out var b2, out var b3);
+        GatherLowHalves(a0, b0, cv);
+        GatherLowHalves(a1, b1, cv + 1);
+        GatherLowHalves(a2, b2, cv + 2);
+        GatherLowHalves(a3, b3, cv + 3);
+    }
+
+    /// <summary><see cref="Gather"/> with rows 8..15 left out: the low half of each column is all there is.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GatherLowHalves(Vector512<uint> a, Vector512<uint> b, Vector256<uint>* column)
+    {
+        var ab = Avx512F.Shuffle4x128(a, b, EvenLanes);
+        var abOdd = Avx512F.Shuffle4x128(a, b, OddLanes);
+        column[0] = Avx512F.Shuffle4x128(ab, ab, EvenLanes).GetLower();
+        column[8] = Avx512F.Shuffle4x128(ab, ab, OddLanes).GetLower();
+        column[4] = Avx512F.Shuffle4x128(abOdd, abOdd, EvenLanes).GetLower();
+        column[12] = Avx512F.Shuffle4x128(abOdd, abOdd, OddLanes).GetLower();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose16(Vector512<uint>* v)
+    private static Vector512<uint> Row(byte* row, nint prefetchAhead)
     {
-        // 32-bit then 64-bit interleaves: rows[g]K holds column (4L + K) of rows 4g..4g+3 in 128-bit lane L.
-        var q = stackalloc Vector512<uint>[16];
-        for (int g = 0; g < 4; g++)
-        {
-            var r = v + (4 * g);
-            var lo01 = Avx512F.UnpackLow(r[0], r[1]).AsUInt64();
-            var hi01 = Avx512F.UnpackHigh(r[0], r[1]).AsUInt64();
-            var lo23 = Avx512F.UnpackLow(r[2], r[3]).AsUInt64();
-            var hi23 = Avx512F.UnpackHigh(r[2], r[3]).AsUInt64();
-            q[(4 * g) + 0] = Avx512F.UnpackLow(lo01, lo23).AsUInt32();
-            q[(4 * g) + 1] = Avx512F.UnpackHigh(lo01, lo23).AsUInt32();
-            q[(4 * g) + 2] = Avx512F.UnpackLow(hi01, hi23).AsUInt32();
-            q[(4 * g) + 3] = Avx512F.UnpackHigh(hi01, hi23).AsUInt32();
-        }
+        Sse.Prefetch0(row + prefetchAhead);
+        return Avx512F.LoadVector512((uint*)row);
+    }
 
-        // 128-bit lane shuffles: first pair groups (0,1) and (2,3), then the pairs with each other.
-        for (int k = 0; k < 4; k++)
-        {
-            var ab = Avx512F.Shuffle4x128(q[k], q[4 + k], EvenLanes);      // columns k, 8+k of rows 0..7
-            var abOdd = Avx512F.Shuffle4x128(q[k], q[4 + k], OddLanes);    // columns 4+k, 12+k of rows 0..7
-            var cd = Avx512F.Shuffle4x128(q[8 + k], q[12 + k], EvenLanes);
-            var cdOdd = Avx512F.Shuffle4x128(q[8 + k], q[12 + k], OddLanes);
-            v[k] = Avx512F.Shuffle4x128(ab, cd, EvenLanes);
-            v[8 + k] = Avx512F.Shuffle4x128(ab, cd, OddLanes);
-            v[4 + k] = Avx512F.Shuffle4x128(abOdd, cdOdd, EvenLanes);
-            v[12 + k] = Avx512F.Shuffle4x128(abOdd, cdOdd, OddLanes);
-        }
+    /// <summary>
+    /// 32- then 64-bit interleaves of four rows: outK holds column (4L + K) of the four rows in 128-bit lane L.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Interleave(
+        Vector512<uint> r0, Vector512<uint> r1, Vector512<uint> r2, Vector512<uint> r3,
+        out Vector512<uint> out0, out Vector512<uint> out1, out Vector512<uint> out2, out Vector512<uint> out3)
+    {
+        var lo01 = Avx512F.UnpackLow(r0, r1).AsUInt64();
+        var hi01 = Avx512F.UnpackHigh(r0, r1).AsUInt64();
+        var lo23 = Avx512F.UnpackLow(r2, r3).AsUInt64();
+        var hi23 = Avx512F.UnpackHigh(r2, r3).AsUInt64();
+        out0 = Avx512F.UnpackLow(lo01, lo23).AsUInt32();
+        out1 = Avx512F.UnpackHigh(lo01, lo23).AsUInt32();
+        out2 = Avx512F.UnpackLow(hi01, hi23).AsUInt32();
+        out3 = Avx512F.UnpackHigh(hi01, hi23).AsUInt32();
+    }
+
+    /// <summary>
+    /// 128-bit lane shuffles of one interleave K from each group of four rows: columns K, 4+K, 8+K, 12+K.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Gather(Vector512<uint> a, Vector512<uint> b, Vector512<uint> c, Vector512<uint> d, Vector512<uint>* column)
+    {
+        var ab = Avx512F.Shuffle4x128(a, b, EvenLanes);
+        var abOdd = Avx512F.Shuffle4x128(a, b, OddLanes);
+        var cd = Avx512F.Shuffle4x128(c, d, EvenLanes);
+        var cdOdd = Avx512F.Shuffle4x128(c, d, OddLanes);
+        column[0] = Avx512F.Shuffle4x128(ab, cd, EvenLanes);
+        column[8] = Avx512F.Shuffle4x128(ab, cd, OddLanes);
+        column[4] = Avx512F.Shuffle4x128(abOdd, cdOdd, EvenLanes);
+        column[12] = Avx512F.Shuffle4x128(abOdd, cdOdd, OddLanes);
     }
 }

@@ -16,8 +16,12 @@ internal unsafe interface ILaneOps<TVec> where TVec : unmanaged
     static abstract TVec RotateRight8(TVec x);
     static abstract TVec RotateRight7(TVec x);
 
-    /// <summary>Loads one 64-byte block from each input, transposed so that m[w] holds word w of every input.</summary>
-    static abstract void LoadBlockTransposed(byte** inputs, nint blockOffset, TVec* m);
+    /// <summary>
+    /// Loads one 64-byte block from each input, transposed so that m[w] holds word w of every input, and
+    /// prefetches each input <paramref name="prefetchAhead"/> bytes further on.
+    /// </summary>
+    static abstract void LoadBlockTransposed(byte** inputs, nint blockOffset, nint prefetchAhead, TVec* m);
 
-    static abstract void Store(TVec value, uint* lanes);
+    /// <summary>Writes the eight words <paramref name="h"/> holds for each lane as that lane's 32-byte chaining value, lane after lane.</summary>
+    static abstract void StoreChainingValues(TVec* h, byte* output);
 }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CastoreFs.Core.Blake3;
 
@@ -25,8 +26,14 @@ internal readonly unsafe struct ScalarLanes : ILaneOps<uint>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint RotateRight7(uint x) => BitOperations.RotateRight(x, 7);
 
-    public static void LoadBlockTransposed(byte** inputs, nint blockOffset, uint* m)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadBlockTransposed(byte** inputs, nint blockOffset, nint prefetchAhead, uint* m)
     {
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(inputs[0] + blockOffset + prefetchAhead);
+        }
+
         var block = new ReadOnlySpan<byte>(inputs[0] + blockOffset, Blake3Constants.BlockLen);
         for (int w = 0; w < 16; w++)
         {
@@ -35,5 +42,12 @@ internal readonly unsafe struct ScalarLanes : ILaneOps<uint>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store(uint value, uint* lanes) => lanes[0] = value;
+    public static void StoreChainingValues(uint* h, byte* output)
+    {
+        var cv = new Span<byte>(output, Blake3Constants.OutLen);
+        for (int w = 0; w < 8; w++)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(cv[(w * 4)..], h[w]);
+        }
+    }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using static CastoreFs.Core.Blake3.Blake3Constants;
 
 namespace CastoreFs.Core.Blake3;
@@ -6,10 +7,19 @@ namespace CastoreFs.Core.Blake3;
 /// Hashes a run of whole chunks as complete subtrees, many chunks and parents at once (the "wide"
 /// strategy of the reference implementation), optionally splitting the two halves across threads.
 /// </summary>
+[SkipLocalsInit]
 internal static unsafe class SubtreeHashing
 {
     /// <summary>Below this many bytes a subtree is not worth a thread hop.</summary>
     private const long ParallelMinBytes = 128 * 1024;
+
+    /// <summary>
+    /// Complete subtrees up to this many chunks are hashed flat: every chunk in one run of wide calls, then
+    /// the parents level by level. Recursing down to single calls instead leaves the hardware prefetcher
+    /// behind between calls, and reads of memory far from the cache showed it (a 256 MiB input hashed 40%
+    /// slower than the same calls made back to back).
+    /// </summary>
+    private const int FlatChunks = 256;
 
     /// <summary>
     /// Compresses <paramref name="length"/> bytes (more than one chunk, a power-of-two number of chunks
@@ -38,6 +48,11 @@ internal static unsafe class SubtreeHashing
         if (length <= (long)degree * ChunkLen)
         {
             return Chunks(input, length, key, chunkCounter, flags, degree, output);
+        }
+
+        if (length <= (long)FlatChunks * ChunkLen && length % ChunkLen == 0 && long.IsPow2(length / ChunkLen))
+        {
+            return Flat(input, length, key, chunkCounter, flags, degree, output);
         }
 
         long leftLength = LeftLength(length);
@@ -72,6 +87,26 @@ internal static unsafe class SubtreeHashing
         }
 
         return Parents(cvs, leftCount + rightCount, key, flags, degree, output);
+    }
+
+    /// <summary>
+    /// A complete subtree of whole chunks: all their chaining values, then parents until max(degree, 2)
+    /// remain. Pairing neighbours level by level builds the same tree as halving does, as the count is a
+    /// power of two.
+    /// </summary>
+    private static int Flat(byte* input, long length, uint* key, ulong chunkCounter, uint flags, int degree, byte* output)
+    {
+        int width = Math.Max(degree, 2);
+        byte* cvs = stackalloc byte[FlatChunks * OutLen];
+        int count = Chunks(input, length, key, chunkCounter, flags, degree, cvs);
+        while (count > width)
+        {
+            // Parents write below the pairs they read, so one buffer serves every level.
+            count = Parents(cvs, count, key, flags, degree, cvs);
+        }
+
+        Buffer.MemoryCopy(cvs, output, width * OutLen, count * OutLen);
+        return count;
     }
 
     private static int Chunks(byte* input, long length, uint* key, ulong chunkCounter, uint flags, int degree, byte* output)
