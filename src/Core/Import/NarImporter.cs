@@ -50,7 +50,7 @@ public sealed class NarImporter(CastoreStore store, IProgress<long>? progress = 
         using var hash = new NarHashingStream();
         var input = new BufferedStream(nar, BufferSize);
         await using var directories = directoryService.BeginPut();
-        using var commits = new BackgroundCommits(BackgroundCommits.Concurrency);
+        await using var commits = new BackgroundCommits(blobs);
         Node root;
         try
         {
@@ -67,7 +67,7 @@ public sealed class NarImporter(CastoreStore store, IProgress<long>? progress = 
             throw;
         }
 
-        await commits.WhenAllAsync().ConfigureAwait(false);
+        await commits.CommitAsync(ct).ConfigureAwait(false);
 
         if (root.NodeCase == Node.NodeOneofCase.Directory)
         {
@@ -110,7 +110,7 @@ public sealed class NarImporter(CastoreStore store, IProgress<long>? progress = 
                 progress?.Report(_bytesDone += n);
                 if (commits.FirstOf(digest))
                 {
-                    commits.StartBlob(blobs, bytes, n, digest, "NAR entry", ct);
+                    commits.StartBlob(bytes, n, digest, "NAR entry", ct);
                     started = true;
                 }
 

@@ -39,7 +39,7 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
         var writer = new NarWriter(nar);
         await writer.WriteHeaderAsync(ct).ConfigureAwait(false);
         await using var directories = store.Directories.BeginPut();
-        using var commits = new BackgroundCommits(BackgroundCommits.Concurrency);
+        await using var commits = new BackgroundCommits(store.Blobs);
         Node root;
         try
         {
@@ -52,7 +52,7 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
             throw;
         }
 
-        await commits.WhenAllAsync().ConfigureAwait(false);
+        await commits.CommitAsync(ct).ConfigureAwait(false);
         if (root.NodeCase == Node.NodeOneofCase.Directory)
         {
             await directories.CloseAsync(ct).ConfigureAwait(false);
@@ -186,7 +186,7 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
                 return node;
             }
 
-            commits.StartBlob(store.Blobs, bytes, read, digest, path, ct);
+            commits.StartBlob(bytes, read, digest, path, ct);
             started = true;
             return node;
         }

@@ -41,6 +41,22 @@ public abstract class StoreContractTests : IDisposable
     }
 
     [TestMethod]
+    public async Task Blobs_of_a_committed_group_are_known_and_read_back()
+    {
+        await using (var group = Store.Blobs.OpenGroup())
+        {
+            Assert.AreEqual(Fixtures.BlobADigest, await group.AddAsync(Fixtures.BlobA));
+            Assert.AreEqual(Fixtures.BlobBDigest, await group.AddAsync(Fixtures.BlobB));
+            Assert.AreEqual(Fixtures.EmptyBlobDigest, await group.AddAsync(Array.Empty<byte>()));
+            await group.CommitAsync();
+        }
+
+        CollectionAssert.AreEqual(Fixtures.BlobA, await Store.Blobs.ReadAllAsync(Fixtures.BlobADigest));
+        CollectionAssert.AreEqual(Fixtures.BlobB, await Store.Blobs.ReadAllAsync(Fixtures.BlobBDigest));
+        Assert.IsNotNull(await Store.Blobs.StatAsync(Fixtures.EmptyBlobDigest));
+    }
+
+    [TestMethod]
     public async Task Empty_blob_round_trips()
     {
         Assert.AreEqual(Fixtures.EmptyBlobDigest, await Store.Blobs.PutAsync(Array.Empty<byte>()));

@@ -100,4 +100,7 @@ public sealed class EmbeddedBlobService : IBlobService, ILocalBlobFiles
     public SafeFileHandle? TryOpenUnbuffered(B3Digest digest) => LinuxDirectOpen.TryOpen(PathOf(digest), FileAccess.Read);
 
     public IBlobWriter OpenWrite() => new EmbeddedBlobWriter(this);
+
+    /// <summary>Where syncfs(2) exists, a group flushes the disk a few times for all its blobs; elsewhere each is fsynced on its own.</summary>
+    public IBlobGroup OpenGroup() => FileSystemSync.IsAvailable ? new EmbeddedBlobGroup(this) : new WriterBlobGroup(this);
 }

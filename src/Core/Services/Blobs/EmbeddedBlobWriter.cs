@@ -133,18 +133,8 @@ internal sealed class EmbeddedBlobWriter(EmbeddedBlobService service) : IBlobWri
     {
         if (_file is null)
         {
-            folder ??= service.Database.TempPath;
-            _tempPath = Path.Combine(folder, TempPrefix + Guid.NewGuid().ToString("N"));
-            try
-            {
-                _file = File.OpenHandle(_tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-            }
-            catch (DirectoryNotFoundException)
-            {
-                System.IO.Directory.CreateDirectory(folder);
-                _file = File.OpenHandle(_tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-            }
-
+            _file = CreateTemp(folder ?? service.Database.TempPath, out var tempPath);
+            _tempPath = tempPath;
             if (_held is { } held)
             {
                 RandomAccess.Write(_file, held.AsSpan(0, _heldLength), 0);
@@ -154,6 +144,29 @@ internal sealed class EmbeddedBlobWriter(EmbeddedBlobService service) : IBlobWri
         }
 
         return _file;
+    }
+
+    /// <summary>Writes a whole blob to a new temp file beside <paramref name="finalPath"/>, without an fsync; returns its path.</summary>
+    internal static string WriteTempBeside(string finalPath, ReadOnlySpan<byte> data)
+    {
+        using var file = CreateTemp(Path.GetDirectoryName(finalPath)!, out var tempPath);
+        RandomAccess.Write(file, data, 0);
+        return tempPath;
+    }
+
+    /// <summary>A new temp file in <paramref name="folder"/>, which is made if missing.</summary>
+    private static SafeFileHandle CreateTemp(string folder, out string path)
+    {
+        path = Path.Combine(folder, TempPrefix + Guid.NewGuid().ToString("N"));
+        try
+        {
+            return File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            System.IO.Directory.CreateDirectory(folder);
+            return File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        }
     }
 
     private void WriteAt(ReadOnlyMemory<byte> data, long offset)

@@ -17,6 +17,9 @@ public interface IBlobService
 
     /// <summary>Starts a blob; its digest is known when the writer is committed.</summary>
     IBlobWriter OpenWrite();
+
+    /// <summary>Starts a group of whole blobs made durable together; by default each is committed on its own.</summary>
+    IBlobGroup OpenGroup() => new WriterBlobGroup(this);
 }
 
 /// <summary>What a stat asks for beyond the blob's existence.</summary>

@@ -1,0 +1,36 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace CastoreFs.Core.IO.Interop;
+
+/// <summary>syncfs(2): everything written to one filesystem made durable with one flush of the disk.</summary>
+internal static partial class FileSystemSync
+{
+    public static bool IsAvailable => OperatingSystem.IsLinux();
+
+    /// <summary>Flushes the filesystem that holds <paramref name="file"/>.</summary>
+    /// <exception cref="IOException">The flush failed (EIO, ENOSPC): what was written may not be durable.</exception>
+    public static void Flush(SafeFileHandle file, string path)
+    {
+        bool added = false;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            if (SyncFs((int)file.DangerousGetHandle()) != 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                throw new IOException($"syncfs of the filesystem holding {path}: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                file.DangerousRelease();
+            }
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "syncfs", SetLastError = true)]
+    private static partial int SyncFs(int fd);
+}

@@ -1,0 +1,18 @@
+using CastoreFs.Core.Digests;
+
+namespace CastoreFs.Core.Services.Blobs;
+
+/// <summary>
+/// Whole blobs written together and made durable together, as an import writes a tree's small files: a
+/// store may then flush once for all of them rather than once each. The store knows a blob of the group
+/// (<see cref="IBlobService.StatAsync"/>) only once the group is committed, and never before its bytes are
+/// durable; a group disposed uncommitted adds nothing the store would answer for.
+/// </summary>
+public interface IBlobGroup : IAsyncDisposable
+{
+    /// <summary>Adds a whole blob and returns its digest; <paramref name="data"/> may be reused once this returns.</summary>
+    Task<B3Digest> AddAsync(ReadOnlyMemory<byte> data, CancellationToken ct = default);
+
+    /// <summary>Makes every blob added durable and known to the store.</summary>
+    Task CommitAsync(CancellationToken ct = default);
+}

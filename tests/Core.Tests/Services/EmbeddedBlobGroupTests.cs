@@ -1,0 +1,99 @@
+using CastoreFs.Core.Blake3;
+using CastoreFs.Core.IO;
+using CastoreFs.Core.Services;
+using CastoreFs.Core.Services.Blobs;
+
+namespace CastoreFs.Core.Tests.Services;
+
+/// <summary>A group of small blobs in the embedded store: renamed only once durable, known only once committed.</summary>
+[TestClass]
+public sealed class EmbeddedBlobGroupTests
+{
+    [TestMethod]
+    public async Task Blobs_are_known_only_after_the_commit_and_then_read_back()
+    {
+        using var dir = new TempDirectory();
+        using var store = CastoreStore.Open(dir.Path);
+        var blobs = (EmbeddedBlobService)store.Blobs;
+        var contents = Contents(10);
+        await using var group = new EmbeddedBlobGroup(blobs, flushFiles: 4);
+        foreach (var data in contents)
+        {
+            Assert.AreEqual(Blake3Hasher.Hash(data), await group.AddAsync(data));
+        }
+
+        // Two flushes of four have renamed eight files into place; none is known before the commit.
+        Assert.AreEqual(8, BlobFiles(dir).Count(IsFinal));
+        Assert.AreEqual(2, BlobFiles(dir).Count(f => !IsFinal(f)));
+        Assert.IsNull(await blobs.StatAsync(Blake3Hasher.Hash(contents[0])));
+
+        await group.CommitAsync();
+        Assert.AreEqual(10, BlobFiles(dir).Count(IsFinal));
+        Assert.AreEqual(0, BlobFiles(dir).Count(f => !IsFinal(f)), "no temp file is left");
+        foreach (var data in contents)
+        {
+            Assert.AreEqual(data.Length, (await blobs.StatAsync(Blake3Hasher.Hash(data)))!.Size);
+            CollectionAssert.AreEqual(data, await blobs.ReadAllAsync(Blake3Hasher.Hash(data)));
+        }
+    }
+
+    [TestMethod]
+    public async Task A_blob_added_twice_or_already_stored_is_written_once()
+    {
+        using var dir = new TempDirectory();
+        using var store = CastoreStore.Open(dir.Path);
+        var blobs = (EmbeddedBlobService)store.Blobs;
+        await blobs.PutAsync(Fixtures.BlobA);
+        var before = File.GetLastWriteTimeUtc(blobs.PathOf(Fixtures.BlobADigest));
+        await using (var group = blobs.OpenGroup())
+        {
+            await group.AddAsync(Fixtures.BlobA);
+            await group.AddAsync(Fixtures.BlobB);
+            await group.AddAsync(Fixtures.BlobB);
+            await group.CommitAsync();
+        }
+
+        Assert.AreEqual(2, BlobFiles(dir).Length);
+        Assert.AreEqual(before, File.GetLastWriteTimeUtc(blobs.PathOf(Fixtures.BlobADigest)), "the stored file is kept, not replaced");
+        CollectionAssert.AreEqual(Fixtures.BlobB, await blobs.ReadAllAsync(Fixtures.BlobBDigest));
+    }
+
+    [TestMethod]
+    public async Task A_group_disposed_uncommitted_leaves_no_temp_file_and_nothing_known()
+    {
+        using var dir = new TempDirectory();
+        using var store = CastoreStore.Open(dir.Path);
+        var blobs = (EmbeddedBlobService)store.Blobs;
+        var contents = Contents(5);
+        await using (var group = new EmbeddedBlobGroup(blobs, flushFiles: 4))
+        {
+            foreach (var data in contents)
+            {
+                await group.AddAsync(data);
+            }
+        }
+
+        Assert.AreEqual(0, BlobFiles(dir).Count(f => !IsFinal(f)));
+        foreach (var data in contents)
+        {
+            Assert.IsNull(await blobs.StatAsync(Blake3Hasher.Hash(data)));
+        }
+    }
+
+    [TestMethod]
+    public async Task A_committed_group_takes_no_more_blobs()
+    {
+        using var dir = new TempDirectory();
+        using var store = CastoreStore.Open(dir.Path);
+        await using var group = store.Blobs.OpenGroup();
+        await group.CommitAsync();
+        await Assert.ThrowsExactlyAsync<ObjectDisposedException>(() => group.AddAsync(Fixtures.BlobA));
+    }
+
+    private static byte[][] Contents(int count) =>
+        Enumerable.Range(0, count).Select(i => Enumerable.Repeat((byte)i, 100 + i).ToArray()).ToArray();
+
+    private static string[] BlobFiles(TempDirectory dir) => Directory.GetFiles(dir.Combine("blobs"), "*", SearchOption.AllDirectories);
+
+    private static bool IsFinal(string path) => !Path.GetFileName(path).StartsWith("tmp-", StringComparison.Ordinal);
+}
