@@ -29,6 +29,12 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
     private readonly Memory<byte>[] _buffers = Enumerable.Range(0, 4).Select(_ => UnbufferedIo.AllocatePinned(BufferSize)).ToArray();
     private long _bytesDone;
 
+    /// <summary>
+    /// Windows keeps writers out while a file is read. Elsewhere FileShare is only .NET's advisory flock, a
+    /// syscall per file that no other program heeds; a file that changes is caught by its size instead.
+    /// </summary>
+    private static readonly FileShare SourceShare = OperatingSystem.IsWindows() ? FileShare.Read : FileShare.ReadWrite | FileShare.Delete;
+
     public async Task<ImportResult> ImportAsync(string path, CancellationToken ct = default)
     {
         var fullPath = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
@@ -162,7 +168,7 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
         try
         {
             int read;
-            using (var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read))
+            using (var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, SourceShare))
             {
                 // One byte more than the size: a file that grew reads longer.
                 read = ReadFull(file, bytes.AsSpan(0, (int)status.Size + 1), 0);
@@ -202,7 +208,7 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
 
     private async Task<FileNode> ImportFileAsync(string path, ByteString name, FileStatus status, NarWriter writer, CancellationToken ct)
     {
-        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, SourceShare, FileOptions.SequentialScan);
         await writer.BeginRegularAsync(status.IsExecutable, status.Size, ct).ConfigureAwait(false);
         await using var blob = store.Blobs.OpenWrite();
         long read = await CopyContentsAsync(file, (long)status.Size, writer, blob, ct).ConfigureAwait(false);

@@ -35,6 +35,9 @@ internal sealed class EmbeddedBlobWriter(EmbeddedBlobService service) : IBlobWri
     /// <summary>Names a blob file being written; a finished one is named by its 64 hex digits.</summary>
     private const string TempPrefix = "tmp-";
 
+    /// <summary>A temp file's name is known to no one else; off Windows, FileShare.None would only cost a flock per file.</summary>
+    private static readonly FileShare TempShare = OperatingSystem.IsWindows() ? FileShare.None : FileShare.ReadWrite | FileShare.Delete;
+
     private readonly Blake3Hasher _blobHasher = new();
     private byte[]? _held;
     private int _heldLength;
@@ -160,12 +163,12 @@ internal sealed class EmbeddedBlobWriter(EmbeddedBlobService service) : IBlobWri
         path = Path.Combine(folder, TempPrefix + Guid.NewGuid().ToString("N"));
         try
         {
-            return File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            return File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, TempShare);
         }
         catch (DirectoryNotFoundException)
         {
             System.IO.Directory.CreateDirectory(folder);
-            return File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            return File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, TempShare);
         }
     }
 
