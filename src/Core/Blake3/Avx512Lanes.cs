@@ -34,14 +34,11 @@ internal readonly unsafe struct Avx512Lanes : ILaneOps<Vector512<uint>>
     public static void LoadBlockTransposed(byte** inputs, nint blockOffset, nint prefetchAhead, Vector512<uint>* m)
     {
         // Rows stay in registers: a stack buffer here would be zeroed and copied for every block.
-        Interleave(Row(inputs[0] + blockOffset, prefetchAhead), Row(inputs[1] + blockOffset, prefetchAhead), Row(inputs[2] + blockOffset, prefetchAhead), Row(inputs[3] + blockOffset, prefetchAhead),
-            out var a0, out var a1, out var a2, out var a3);
-        Interleave(Row(inputs[4] + blockOffset, prefetchAhead), Row(inputs[5] + blockOffset, prefetchAhead), Row(inputs[6] + blockOffset, prefetchAhead), Row(inputs[7] + blockOffset, prefetchAhead),
-            out var b0, out var b1, out var b2, out var b3);
-        Interleave(Row(inputs[8] + blockOffset, prefetchAhead), Row(inputs[9] + blockOffset, prefetchAhead), Row(inputs[10] + blockOffset, prefetchAhead), Row(inputs[11] + blockOffset, prefetchAhead),
-            out var c0, out var c1, out var c2, out var c3);
-        Interleave(Row(inputs[12] + blockOffset, prefetchAhead), Row(inputs[13] + blockOffset, prefetchAhead), Row(inputs[14] + blockOffset, prefetchAhead), Row(inputs[15] + blockOffset, prefetchAhead),
-            out var d0, out var d1, out var d2, out var d3);
+        nint o = blockOffset, p = prefetchAhead;
+        Interleave(Row(inputs[0] + o, p), Row(inputs[1] + o, p), Row(inputs[2] + o, p), Row(inputs[3] + o, p), out var a0, out var a1, out var a2, out var a3);
+        Interleave(Row(inputs[4] + o, p), Row(inputs[5] + o, p), Row(inputs[6] + o, p), Row(inputs[7] + o, p), out var b0, out var b1, out var b2, out var b3);
+        Interleave(Row(inputs[8] + o, p), Row(inputs[9] + o, p), Row(inputs[10] + o, p), Row(inputs[11] + o, p), out var c0, out var c1, out var c2, out var c3);
+        Interleave(Row(inputs[12] + o, p), Row(inputs[13] + o, p), Row(inputs[14] + o, p), Row(inputs[15] + o, p), out var d0, out var d1, out var d2, out var d3);
         Gather(a0, b0, c0, d0, m);
         Gather(a1, b1, c1, d1, m + 1);
         Gather(a2, b2, c2, d2, m + 2);

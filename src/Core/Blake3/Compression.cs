@@ -1,7 +1,5 @@
-using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using static CastoreFs.Core.Blake3.Blake3Constants;
 
 namespace CastoreFs.Core.Blake3;
@@ -13,7 +11,6 @@ namespace CastoreFs.Core.Blake3;
 [SkipLocalsInit]
 internal static unsafe class Compression
 {
-    /// <summary>The widest lane count this CPU runs.</summary>
     /// <summary>
     /// How far ahead of the block being compressed each input is prefetched. Every call starts as many
     /// new streams as it has lanes, more than the hardware prefetcher picks up in time: without this, 64 KiB
@@ -21,6 +18,7 @@ internal static unsafe class Compression
     /// </summary>
     private const int PrefetchAhead = 3 * BlockLen;
 
+    /// <summary>The widest lane count this CPU runs.</summary>
     public static readonly int MaxDegree = Avx512Lanes.IsSupported ? 16 : Avx2Lanes.IsSupported ? 8 : 1;
 
     /// <summary>

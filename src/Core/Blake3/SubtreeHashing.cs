@@ -16,7 +16,7 @@ internal static unsafe class SubtreeHashing
     /// <summary>
     /// Complete subtrees up to this many chunks are hashed flat: every chunk in one run of wide calls, then
     /// the parents level by level. Recursing down to single calls instead leaves the hardware prefetcher
-    /// behind between calls, and reads of memory far from the cache showed it (a 256 MiB input hashed 40%
+    /// behind between calls, and reads of memory far from the cache showed it (a 256 MiB input hashed a third
     /// slower than the same calls made back to back).
     /// </summary>
     private const int FlatChunks = 256;

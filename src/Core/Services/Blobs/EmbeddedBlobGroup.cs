@@ -124,23 +124,24 @@ internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFi
             return;
         }
 
+        int renamed = 0;
         try
         {
             Sync(files[0].Temp);
+            for (; renamed < files.Count; renamed++)
+            {
+                File.Move(files[renamed].Temp, files[renamed].Final, overwrite: true);
+            }
         }
         catch
         {
-            foreach (var (temp, _) in files)
+            // The group fails; what it has not renamed yet is not left behind.
+            foreach (var (temp, _) in files.Skip(renamed))
             {
                 File.Delete(temp);
             }
 
             throw;
-        }
-
-        foreach (var (temp, final) in files)
-        {
-            File.Move(temp, final, overwrite: true);
         }
 
         lock (_lock)
