@@ -38,6 +38,26 @@ public sealed class EmbeddedBlobGroupTests
     }
 
     [TestMethod]
+    public async Task Many_threads_adding_at_once_across_flushes_store_every_blob()
+    {
+        using var dir = new TempDirectory();
+        using var store = CastoreStore.Open(dir.Path);
+        var blobs = (EmbeddedBlobService)store.Blobs;
+        var contents = Enumerable.Range(0, 4000).Select(i => BitConverter.GetBytes(i).Concat(new byte[i % 700]).ToArray()).ToArray();
+        await using (var group = new EmbeddedBlobGroup(blobs, flushFiles: 64))
+        {
+            await Parallel.ForEachAsync(contents, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (data, ct) => await group.AddAsync(data, ct));
+            await group.CommitAsync();
+        }
+
+        Assert.AreEqual(0, BlobFiles(dir).Count(f => !IsFinal(f)));
+        foreach (var data in contents)
+        {
+            CollectionAssert.AreEqual(data, await blobs.ReadAllAsync(Blake3Hasher.Hash(data)));
+        }
+    }
+
+    [TestMethod]
     public async Task A_blob_added_twice_or_already_stored_is_written_once()
     {
         using var dir = new TempDirectory();
