@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using CastoreFs.Core.Blake3;
 using CastoreFs.Core.Digests;
 using CastoreFs.Core.Services.Blobs;
 
@@ -30,19 +31,41 @@ internal sealed class BackgroundCommits(IBlobService blobs, int concurrency = Ba
     private readonly HashSet<B3Digest> _started = [];
     private bool _workersStarted;
 
-    /// <summary>Waits for a free slot. The caller then either <see cref="Start"/>s a commit in it or <see cref="Release"/>s it.</summary>
-    public Task ReserveAsync(CancellationToken ct) => _slots.WaitAsync(ct);
-
-    public void Release() => _slots.Release();
-
     /// <summary>
-    /// Whether <paramref name="digest"/> is new to this import. Two commits of one blob at once would both
-    /// write and fsync it, and the second rename would replace the first file.
+    /// Stores a small blob in the background: waits for a free slot, has <paramref name="fill"/> read the
+    /// blob into a pooled buffer of <paramref name="capacity"/> bytes (and check it; it returns the blob's
+    /// bytes), hashes it and hands it to a commit thread. Returns the digest once hashed; a copy met earlier
+    /// in this import is not stored again, and <see cref="CommitAsync"/> waits for the one that is.
     /// </summary>
-    public bool FirstOf(B3Digest digest) => _started.Add(digest);
+    public async Task<B3Digest> StoreAsync(int capacity, Func<Memory<byte>, ValueTask<ReadOnlyMemory<byte>>> fill, string source, CancellationToken ct)
+    {
+        await _slots.WaitAsync(ct).ConfigureAwait(false);
+        var pooled = ArrayPool<byte>.Shared.Rent(capacity);
+        bool started = false;
+        try
+        {
+            var contents = await fill(pooled.AsMemory(0, capacity)).ConfigureAwait(false);
+            var digest = Blake3Hasher.Hash(contents.Span);
+            if (_started.Add(digest))
+            {
+                StartBlob(pooled, contents.Length, digest, source, ct);
+                started = true;
+            }
+
+            return digest;
+        }
+        finally
+        {
+            if (!started)
+            {
+                ArrayPool<byte>.Shared.Return(pooled);
+                _slots.Release();
+            }
+        }
+    }
 
     /// <summary>Runs <paramref name="commit"/> in the slot reserved for it, which it frees when it ends.</summary>
-    public void Start(Func<Task> commit)
+    private void Start(Func<Task> commit)
     {
         if (!_workersStarted)
         {
@@ -67,7 +90,7 @@ internal sealed class BackgroundCommits(IBlobService blobs, int concurrency = Ba
     /// Stores <paramref name="length"/> bytes of <paramref name="pooled"/> (rented from the shared pool, and
     /// returned once written) as a blob in the slot reserved for it; the store must hash it to <paramref name="digest"/>.
     /// </summary>
-    public void StartBlob(byte[] pooled, int length, B3Digest digest, string source, CancellationToken ct) => Start(async () =>
+    private void StartBlob(byte[] pooled, int length, B3Digest digest, string source, CancellationToken ct) => Start(async () =>
     {
         try
         {

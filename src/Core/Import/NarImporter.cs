@@ -1,5 +1,3 @@
-using System.Buffers;
-using CastoreFs.Core.Blake3;
 using CastoreFs.Core.Digests;
 using CastoreFs.Core.IO;
 using CastoreFs.Core.Model;
@@ -77,7 +75,7 @@ public sealed class NarImporter(CastoreStore store, IProgress<long>? progress = 
         return new NarContents(root, (ulong)hash.BytesWritten, hash.Sha256());
     }
 
-    /// <summary>Small files are read whole and committed in the background, as a path import does, so their fsyncs overlap.</summary>
+    /// <summary>Small files are read whole and stored in the background, as a path import does.</summary>
     private sealed class Visitor(IBlobService blobs, IDirectoryPutter directories, BackgroundCommits commits, IProgress<long>? progress) : INarVisitor<Node>
     {
         /// <summary>Aligned, and filled whole, so that large files are written around the page cache.</summary>
@@ -93,38 +91,17 @@ public sealed class NarImporter(CastoreStore store, IProgress<long>? progress = 
             return new Node { File = node };
         }
 
-        private async Task<B3Digest> CommitSmallAsync(int size, Stream contents, CancellationToken ct)
+        private Task<B3Digest> CommitSmallAsync(int size, Stream contents, CancellationToken ct) => commits.StoreAsync(size, async buffer =>
         {
-            await commits.ReserveAsync(ct).ConfigureAwait(false);
-            var bytes = ArrayPool<byte>.Shared.Rent(size);
-            bool started = false;
-            try
+            int n = await contents.ReadAtLeastAsync(buffer, size, throwOnEndOfStream: false, ct).ConfigureAwait(false);
+            if (n != size)
             {
-                int n = await contents.ReadAtLeastAsync(bytes.AsMemory(0, size), size, throwOnEndOfStream: false, ct).ConfigureAwait(false);
-                if (n != size)
-                {
-                    throw new NarFormatException($"the NAR ends {size - n} bytes into a file of {size}");
-                }
-
-                var digest = Blake3Hasher.Hash(bytes.AsSpan(0, n));
-                progress?.Report(_bytesDone += n);
-                if (commits.FirstOf(digest))
-                {
-                    commits.StartBlob(bytes, n, digest, "NAR entry", ct);
-                    started = true;
-                }
-
-                return digest;
+                throw new NarFormatException($"the NAR ends {size - n} bytes into a file of {size}");
             }
-            finally
-            {
-                if (!started)
-                {
-                    ArrayPool<byte>.Shared.Return(bytes);
-                    commits.Release();
-                }
-            }
-        }
+
+            progress?.Report(_bytesDone += n);
+            return (ReadOnlyMemory<byte>)buffer[..n];
+        }, "NAR entry", ct);
 
         private async Task<B3Digest> CommitLargeAsync(Stream contents, CancellationToken ct)
         {

@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Text;
-using CastoreFs.Core.Blake3;
 using CastoreFs.Core.IO;
 using CastoreFs.Core.Model;
 using CastoreFs.Core.Nar;
@@ -157,21 +155,18 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
     }
 
     /// <summary>
-    /// A small file is read whole, hashed into the NAR and BLAKE3 here, and committed in the background:
-    /// the walk goes on while its fsync runs.
+    /// A small file is read whole, hashed into the NAR and BLAKE3 here, and stored in the background while
+    /// the walk goes on.
     /// </summary>
     private async Task<FileNode> ImportSmallFileAsync(string path, ByteString name, FileStatus status, NarWriter writer, BackgroundCommits commits, CancellationToken ct)
     {
-        await commits.ReserveAsync(ct).ConfigureAwait(false);
-        var bytes = ArrayPool<byte>.Shared.Rent((int)status.Size + 1);
-        bool started = false;
-        try
+        var digest = await commits.StoreAsync((int)status.Size + 1, async buffer =>
         {
             int read;
             using (var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, SourceShare))
             {
                 // One byte more than the size: a file that grew reads longer.
-                read = ReadFull(file, bytes.AsSpan(0, (int)status.Size + 1), 0);
+                read = ReadFull(file, buffer.Span, 0);
             }
 
             if ((ulong)read != status.Size)
@@ -179,31 +174,14 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
                 throw new ImportException($"{path}: changed while it was imported ({status.Size} bytes before, {read} read)");
             }
 
-            var contents = bytes.AsMemory(0, read);
+            var contents = buffer[..read];
             await writer.BeginRegularAsync(status.IsExecutable, status.Size, ct).ConfigureAwait(false);
             await writer.WriteContentsAsync(contents, ct).ConfigureAwait(false);
             await writer.EndRegularAsync(status.Size, ct).ConfigureAwait(false);
-            var digest = Blake3Hasher.Hash(contents.Span);
             progress?.Report(_bytesDone += read);
-            var node = new FileNode { Name = name, Digest = digest.ToByteString(), Size = status.Size, Executable = status.IsExecutable };
-            if (!commits.FirstOf(digest))
-            {
-                // A copy of a file met earlier in this walk: that commit stores it, and the import waits for it.
-                return node;
-            }
-
-            commits.StartBlob(bytes, read, digest, path, ct);
-            started = true;
-            return node;
-        }
-        finally
-        {
-            if (!started)
-            {
-                ArrayPool<byte>.Shared.Return(bytes);
-                commits.Release();
-            }
-        }
+            return contents;
+        }, path, ct).ConfigureAwait(false);
+        return new FileNode { Name = name, Digest = digest.ToByteString(), Size = status.Size, Executable = status.IsExecutable };
     }
 
     private async Task<FileNode> ImportFileAsync(string path, ByteString name, FileStatus status, NarWriter writer, CancellationToken ct)

@@ -88,7 +88,7 @@ internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFi
             Sync(renamed);
         }
 
-        await RecordAsync(rows, ct).ConfigureAwait(false);
+        await service.RecordAsync(rows, ct).ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync()
@@ -154,26 +154,5 @@ internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFi
     {
         using var file = File.OpenHandle(pathOnFileSystem, FileMode.Open, FileAccess.Read);
         FileSystemSync.Flush(file, pathOnFileSystem);
-    }
-
-    private async Task RecordAsync(List<(B3Digest Digest, long Size)> rows, CancellationToken ct)
-    {
-        if (rows.Count == 0)
-        {
-            return;
-        }
-
-        using var connection = service.Database.Connect();
-        using var transaction = connection.BeginTransaction();
-        using var insert = EmbeddedDatabase.Command(connection, "INSERT OR IGNORE INTO blobs (digest, size) VALUES ($d, $s)", ("$d", Array.Empty<byte>()), ("$s", 0L));
-        insert.Transaction = transaction;
-        foreach (var (digest, size) in rows)
-        {
-            insert.Parameters["$d"].Value = digest.Span.ToArray();
-            insert.Parameters["$s"].Value = size;
-            await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        }
-
-        transaction.Commit();
     }
 }

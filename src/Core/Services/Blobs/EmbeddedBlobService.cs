@@ -101,6 +101,28 @@ public sealed class EmbeddedBlobService : IBlobService, ILocalBlobFiles
 
     public IBlobWriter OpenWrite() => new EmbeddedBlobWriter(this);
 
+    /// <summary>Records blobs whose files are in place and durable, in one transaction.</summary>
+    internal async Task RecordAsync(IReadOnlyList<(B3Digest Digest, long Size)> blobs, CancellationToken ct)
+    {
+        if (blobs.Count == 0)
+        {
+            return;
+        }
+
+        using var connection = Database.Connect();
+        using var transaction = connection.BeginTransaction();
+        using var insert = EmbeddedDatabase.Command(connection, "INSERT OR IGNORE INTO blobs (digest, size) VALUES ($d, $s)", ("$d", Array.Empty<byte>()), ("$s", 0L));
+        insert.Transaction = transaction;
+        foreach (var (digest, size) in blobs)
+        {
+            insert.Parameters["$d"].Value = digest.Span.ToArray();
+            insert.Parameters["$s"].Value = size;
+            await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+
+        transaction.Commit();
+    }
+
     /// <summary>Where syncfs(2) exists, a group flushes the disk a few times for all its blobs; elsewhere each is fsynced on its own.</summary>
     public IBlobGroup OpenGroup() => FileSystemSync.IsAvailable ? new EmbeddedBlobGroup(this) : new WriterBlobGroup(this);
 }

@@ -99,7 +99,7 @@ internal sealed class EmbeddedBlobWriter(EmbeddedBlobService service) : IBlobWri
             MoveIntoPlace(tempPath, finalPath);
         }
 
-        await RecordAsync(digest, ct).ConfigureAwait(false);
+        await service.RecordAsync([(digest, _length)], ct).ConfigureAwait(false);
         return digest;
     }
 
@@ -218,12 +218,5 @@ internal sealed class EmbeddedBlobWriter(EmbeddedBlobService service) : IBlobWri
         {
             File.Delete(tempPath);
         }
-    }
-
-    private async Task RecordAsync(B3Digest digest, CancellationToken ct)
-    {
-        using var connection = service.Database.Connect();
-        using var blob = EmbeddedDatabase.Command(connection, "INSERT OR IGNORE INTO blobs (digest, size) VALUES ($d, $s)", ("$d", digest.Span.ToArray()), ("$s", _length));
-        await blob.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 }
