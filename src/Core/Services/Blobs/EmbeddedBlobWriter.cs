@@ -115,18 +115,11 @@ internal sealed class EmbeddedBlobWriter(EmbeddedBlobService service) : IBlobWri
     }
 
     /// <summary>A spilled blob's folder may not exist yet: it is made on the first blob of its prefix.</summary>
-    private static void MoveIntoPlace(string tempPath, string finalPath)
+    private static void MoveIntoPlace(string tempPath, string finalPath) => FolderOnDemand.Create(Path.GetDirectoryName(finalPath)!, () =>
     {
-        try
-        {
-            File.Move(tempPath, finalPath, overwrite: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(finalPath)!);
-            File.Move(tempPath, finalPath, overwrite: true);
-        }
-    }
+        File.Move(tempPath, finalPath, overwrite: true);
+        return finalPath;
+    });
 
     /// <summary>
     /// The temp file, created on first need (in <paramref name="folder"/>, made if missing) with whatever
@@ -160,16 +153,9 @@ internal sealed class EmbeddedBlobWriter(EmbeddedBlobService service) : IBlobWri
     /// <summary>A new temp file in <paramref name="folder"/>, which is made if missing.</summary>
     private static SafeFileHandle CreateTemp(string folder, out string path)
     {
-        path = Path.Combine(folder, TempPrefix + Guid.NewGuid().ToString("N"));
-        try
-        {
-            return File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, TempShare);
-        }
-        catch (DirectoryNotFoundException)
-        {
-            System.IO.Directory.CreateDirectory(folder);
-            return File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, TempShare);
-        }
+        var created = Path.Combine(folder, TempPrefix + Guid.NewGuid().ToString("N"));
+        path = created;
+        return FolderOnDemand.Create(folder, () => File.OpenHandle(created, FileMode.CreateNew, FileAccess.Write, TempShare));
     }
 
     private void WriteAt(ReadOnlyMemory<byte> data, long offset)
