@@ -1,4 +1,5 @@
 using CastoreFs.Core.Grpc;
+using CastoreFs.Core.S3;
 using CastoreFs.Core.Services.Blobs;
 using CastoreFs.Core.Services.Directories;
 using CastoreFs.Core.Services.PathInfos;
@@ -72,8 +73,10 @@ public sealed class CastoreStore : IDisposable
 
     /// <summary>
     /// Opens each service from its URL: <c>memory://</c>, a folder or <c>file:///folder</c> (the embedded
-    /// store), <c>grpc+unix:///path.sock</c>, <c>grpc+http(s)://host:port</c>, and for path infos a Nix
-    /// binary cache (<see cref="BinaryCacheUrl"/>), whose NARs go into the blob and directory services.
+    /// store), <c>grpc+unix:///path.sock</c>, <c>grpc+http(s)://host:port</c>, <c>s3://bucket/prefix?endpoint=…</c>
+    /// for blobs and directories (<see cref="S3Url"/>), and for path infos <c>postgresql://…</c>
+    /// (<see cref="PostgresUrl"/>) or a Nix binary cache (<see cref="BinaryCacheUrl"/>), whose NARs go into
+    /// the blob and directory services.
     /// URLs naming the same folder or server share one database or connection.
     /// </summary>
     public static CastoreStore Open(string blobUrl, string directoryUrl, string pathInfoUrl, string? cachePath = null, BinaryCacheOptions? binaryCache = null)
@@ -89,19 +92,20 @@ public sealed class CastoreStore : IDisposable
         var owned = new List<IDisposable>();
         var databases = new Dictionary<string, EmbeddedDatabase>(StringComparer.Ordinal);
         var connections = new Dictionary<string, GrpcConnection>(StringComparer.Ordinal);
+        var buckets = new Dictionary<string, S3Bucket>(StringComparer.Ordinal);
         try
         {
-            var blobs = Resolve<IBlobService>(
-                blobUrl, static () => new MemoryBlobService(), db => new EmbeddedBlobService(db),
-                c => new GrpcBlobService(c, Path.Combine(cachePath ?? DefaultCachePath, "blobs")), databases, connections, owned);
-            var directories = Resolve<IDirectoryService>(
-                directoryUrl, static () => new MemoryDirectoryService(), db => new EmbeddedDirectoryService(db),
-                c => new GrpcDirectoryService(c), databases, connections, owned);
-            var pathInfos = BinaryCacheUrl.IsBinaryCacheUrl(pathInfoUrl)
-                ? OpenBinaryCache(BinaryCacheUrl.Parse(pathInfoUrl), blobs, directories, cachePath ?? DefaultCachePath, binaryCache, owned)
-                : Resolve<IPathInfoService>(
-                    pathInfoUrl, static () => new MemoryPathInfoService(), db => new EmbeddedPathInfoService(db),
-                    c => new GrpcPathInfoService(c), databases, connections, owned);
+            var blobs = S3Url.IsS3Url(blobUrl)
+                ? new S3BlobService(Bucket(blobUrl, buckets, owned))
+                : Resolve<IBlobService>(
+                    blobUrl, static () => new MemoryBlobService(), db => new EmbeddedBlobService(db),
+                    c => new GrpcBlobService(c, Path.Combine(cachePath ?? DefaultCachePath, "blobs")), databases, connections, owned);
+            var directories = S3Url.IsS3Url(directoryUrl)
+                ? new S3DirectoryService(Bucket(directoryUrl, buckets, owned))
+                : Resolve<IDirectoryService>(
+                    directoryUrl, static () => new MemoryDirectoryService(), db => new EmbeddedDirectoryService(db),
+                    c => new GrpcDirectoryService(c), databases, connections, owned);
+            var pathInfos = OpenPathInfos(pathInfoUrl, blobs, directories, cachePath, binaryCache, databases, connections, owned);
             return new CastoreStore(blobs, directories, pathInfos, owned);
         }
         catch
@@ -112,6 +116,45 @@ public sealed class CastoreStore : IDisposable
     }
 
     public void Dispose() => _owned.ForEach(o => o.Dispose());
+
+    private static IPathInfoService OpenPathInfos(
+        string url, IBlobService blobs, IDirectoryService directories, string? cachePath, BinaryCacheOptions? binaryCache,
+        Dictionary<string, EmbeddedDatabase> databases, Dictionary<string, GrpcConnection> connections, List<IDisposable> owned)
+    {
+        if (BinaryCacheUrl.IsBinaryCacheUrl(url))
+        {
+            return OpenBinaryCache(BinaryCacheUrl.Parse(url), blobs, directories, cachePath ?? DefaultCachePath, binaryCache, owned);
+        }
+
+        if (PostgresUrl.IsPostgresUrl(url))
+        {
+            var postgres = new PostgresPathInfoService(url);
+            owned.Add(postgres);
+            return postgres;
+        }
+
+        if (S3Url.IsS3Url(url))
+        {
+            throw new ArgumentException($"{url}: path infos are the store's one mutable index and are not kept in S3; give postgresql://… (--path-info-service-addr) beside s3:// blobs and directories");
+        }
+
+        return Resolve<IPathInfoService>(
+            url, static () => new MemoryPathInfoService(), db => new EmbeddedPathInfoService(db),
+            c => new GrpcPathInfoService(c), databases, connections, owned);
+    }
+
+    /// <summary>Blobs and directories given the same S3 URL share one client.</summary>
+    private static S3Bucket Bucket(string url, Dictionary<string, S3Bucket> buckets, List<IDisposable> owned)
+    {
+        if (!buckets.TryGetValue(url, out var bucket))
+        {
+            bucket = S3Bucket.Open(url);
+            buckets[url] = bucket;
+            owned.Add(bucket);
+        }
+
+        return bucket;
+    }
 
     /// <summary>
     /// The binary cache's verified path infos are kept in an embedded database of their own under the cache
@@ -156,7 +199,7 @@ public sealed class CastoreStore : IDisposable
         string folder = url.StartsWith("file://", StringComparison.Ordinal) ? new Uri(url).LocalPath : url;
         if (folder.Contains("://", StringComparison.Ordinal))
         {
-            throw new ArgumentException($"unsupported store URL '{url}' (memory://, a folder, file:///folder, grpc+unix:///socket, grpc+http(s)://host:port)");
+            throw new ArgumentException($"unsupported store URL '{url}' (memory://, a folder, file:///folder, grpc+unix:///socket, grpc+http(s)://host:port, s3://bucket/prefix for blobs and directories, postgresql://… for path infos)");
         }
 
         folder = Path.GetFullPath(folder);

@@ -66,3 +66,16 @@ public sealed class GrpcTcpTvixStoreTests : StoreContractTests
         _served!.Dispose();
     }
 }
+
+/// <summary>Blobs and directories in S3 on a real Ceph gateway, path infos in a real PostgreSQL.</summary>
+[TestClass]
+public sealed class S3PostgresStoreTests : StoreContractTests
+{
+    protected override bool ChunksLargeBlobs => false;
+
+    protected override Task<CastoreStore> OpenAsync()
+    {
+        var (s3, postgres) = Engines.SharedEngines.StartOrInconclusive().NewStore();
+        return Task.FromResult(CastoreStore.Open(s3, s3, postgres));
+    }
+}

@@ -68,7 +68,7 @@ public sealed class GrpcBlobService(GrpcConnection connection, string cacheDirec
                     : "sent an outboard that does not compose to the blob's digest");
             if (stat.Chunks.All(c => c.Size <= MaxChunkInMemory))
             {
-                return new VerifiedGroupStream(this, digest, stat.Chunks, StartsOf(stat.Chunks), length, trusted);
+                return new VerifiedGroupStream(Display, digest, length, trusted, new ChunkedGroups(this, digest, stat.Chunks).FillAsync, readAhead: 0);
             }
         }
 
@@ -94,18 +94,6 @@ public sealed class GrpcBlobService(GrpcConnection connection, string cacheDirec
             return Task.CompletedTask;
         }, ct).ConfigureAwait(false);
         return filled == bytes.Length ? bytes : throw Lie(blob, $"sent {filled} bytes of chunk {chunk.Digest.ToHex()}, which has {chunk.Size}");
-    }
-
-    /// <summary>Where each chunk starts in the blob.</summary>
-    private static long[] StartsOf(IReadOnlyList<ChunkMeta> chunks)
-    {
-        var starts = new long[chunks.Count];
-        for (int i = 1; i < starts.Length; i++)
-        {
-            starts[i] = starts[i - 1] + (long)chunks[i - 1].Size;
-        }
-
-        return starts;
     }
 
     /// <summary>The blob's size as its chunks claim it; empty chunks and sums past 2^63 are lies.</summary>

@@ -5,30 +5,32 @@ namespace CastoreFs.Core.Services.Blobs;
 
 /// <summary>
 /// A remote blob read one 1 MiB group at a time, each checked against its chaining value from a verified
-/// outboard before a byte of it is returned. The server's chunks are only names to fetch a group's bytes
-/// by: a group is assembled from the chunks that overlap it, whatever their boundaries. A read fetches
-/// only the group at its position, so random reads stay random; the last group read is kept for the reads
-/// that follow.
+/// outboard before a byte of it is returned. A read fetches only the group at its position, so random
+/// reads stay random; once reads run in order, the next <c>readAhead</c> groups are fetched (and checked)
+/// at once in the background. The last group read is kept for the reads that follow.
 /// </summary>
 internal sealed class VerifiedGroupStream : BlobReadStream
 {
-    private readonly GrpcBlobService _service;
+    private readonly string _display;
     private readonly B3Digest _digest;
-    private readonly IReadOnlyList<ChunkMeta> _chunks;
-    private readonly long[] _chunkStarts;
     private readonly byte[] _trusted;
-    private readonly byte[] _group = new byte[Outboard.GroupSize];
+    private readonly Func<long, Memory<byte>, CancellationToken, Task> _fill;
+    private readonly int _readAhead;
+    private readonly long _groups;
+    private readonly Dictionary<long, Task<byte[]>> _ahead = [];
+    private byte[] _group = [];
     private long _groupIndex = -1;
-    private int _groupLength;
-    private (int Index, byte[] Bytes)? _lastChunk;
+    private long _lastLoaded = -2;
 
-    public VerifiedGroupStream(GrpcBlobService service, B3Digest digest, IReadOnlyList<ChunkMeta> chunks, long[] chunkStarts, long length, byte[] trusted)
+    /// <param name="fill">Fetches group <c>index</c>'s bytes into the buffer, which is exactly the group's length; the bytes are checked here.</param>
+    public VerifiedGroupStream(string display, B3Digest digest, long length, byte[] trusted, Func<long, Memory<byte>, CancellationToken, Task> fill, int readAhead)
     {
-        _service = service;
+        _display = display;
         _digest = digest;
-        _chunks = chunks;
-        _chunkStarts = chunkStarts;
         _trusted = trusted;
+        _fill = fill;
+        _readAhead = readAhead;
+        _groups = Outboard.GroupCount(length);
         Length = length;
     }
 
@@ -43,50 +45,68 @@ internal sealed class VerifiedGroupStream : BlobReadStream
         }
 
         int offset = (int)(position - (index * Outboard.GroupSize));
-        int n = Math.Min(buffer.Length, _groupLength - offset);
+        int n = Math.Min(buffer.Length, _group.Length - offset);
         _group.AsMemory(offset, n).CopyTo(buffer);
         return n;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            foreach (var abandoned in _ahead.Values)
+            {
+                // A fetch no one reads any more may still fail; its failure is nobody's.
+                _ = abandoned.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            }
+
+            _ahead.Clear();
+        }
+
+        base.Dispose(disposing);
     }
 
     private async Task LoadGroupAsync(long index, CancellationToken ct)
     {
         _groupIndex = -1;
-        long start = index * Outboard.GroupSize;
-        int length = Outboard.GroupLength(Length, index);
-        int chunk = Array.BinarySearch(_chunkStarts, start);
-        if (chunk < 0)
+        bool inOrder = index == _lastLoaded + 1;
+        _lastLoaded = index;
+        Task<byte[]> load;
+        if (_ahead.Remove(index, out var fetched))
         {
-            chunk = ~chunk - 1;
+            load = fetched;
+        }
+        else
+        {
+            load = FetchVerifiedAsync(index, ct);
         }
 
-        for (int filled = 0; filled < length; chunk++)
+        if (_readAhead > 0 && (inOrder || index == 0))
         {
-            var bytes = await ChunkAsync(chunk, ct).ConfigureAwait(false);
-            int from = (int)(start + filled - _chunkStarts[chunk]);
-            int take = Math.Min(bytes.Length - from, length - filled);
-            bytes.AsSpan(from, take).CopyTo(_group.AsSpan(filled));
-            filled += take;
+            for (long next = index + 1; next <= Math.Min(index + _readAhead, _groups - 1); next++)
+            {
+                if (!_ahead.ContainsKey(next))
+                {
+                    // Not the read's token: a read-ahead outlives the read that started it.
+                    _ahead[next] = FetchVerifiedAsync(next, CancellationToken.None);
+                }
+            }
         }
 
-        if (!Outboard.GroupMatches(_group.AsSpan(0, length), index, _trusted))
-        {
-            throw new BlobVerificationException(_digest, $"{_service.Display}: blob {_digest.ToHex()}: group {index} (bytes {start} to {start + length - 1}) does not match the blob's outboard");
-        }
-
+        _group = await load.ConfigureAwait(false);
         _groupIndex = index;
-        _groupLength = length;
     }
 
-    /// <summary>A chunk's bytes, exactly as many as announced; one chunk can span two groups, so the last is kept.</summary>
-    private async Task<byte[]> ChunkAsync(int index, CancellationToken ct)
+    private async Task<byte[]> FetchVerifiedAsync(long index, CancellationToken ct)
     {
-        if (_lastChunk is { } last && last.Index == index)
+        var group = new byte[Outboard.GroupLength(Length, index)];
+        await _fill(index, group, ct).ConfigureAwait(false);
+        if (!Outboard.GroupMatches(group, index, _trusted))
         {
-            return last.Bytes;
+            long start = index * Outboard.GroupSize;
+            throw new BlobVerificationException(_digest, $"{_display}: blob {_digest.ToHex()}: group {index} (bytes {start} to {start + group.Length - 1}) does not match the blob's outboard");
         }
 
-        var bytes = await _service.ReadChunkAsync(_digest, _chunks[index], ct).ConfigureAwait(false);
-        _lastChunk = (index, bytes);
-        return bytes;
+        return group;
     }
 }

@@ -1,0 +1,108 @@
+using System.Runtime.CompilerServices;
+using CastoreFs.Core.Blake3;
+using CastoreFs.Core.Digests;
+using CastoreFs.Core.Model;
+using CastoreFs.Core.S3;
+using Directory = Snix.Castore.V1.Directory;
+
+namespace CastoreFs.Core.Services.Directories;
+
+/// <summary>
+/// Directories as S3 objects, <c>directories/&lt;64 hex&gt;</c>, each its canonical encoding, checked against
+/// its digest and validated on every read. A closure is validated whole before anything is written, then
+/// the root last, so a root found has all it names. A recursive get fetches each level at once.
+/// </summary>
+public sealed class S3DirectoryService(S3Bucket bucket) : IDirectoryService
+{
+    /// <summary>Objects fetched or written at once.</summary>
+    private const int Concurrency = 16;
+
+    public async Task<Directory?> GetAsync(B3Digest digest, CancellationToken ct = default)
+    {
+        if (await bucket.GetAsync(Key(digest), ct).ConfigureAwait(false) is not { } encoded)
+        {
+            return null;
+        }
+
+        var actual = Blake3Hasher.Hash(encoded);
+        if (actual != digest)
+        {
+            throw new CastoreValidationException($"{bucket.Display}: directory {digest.ToHex()} holds one hashing to {actual.ToHex()}");
+        }
+
+        var directory = DirectoryRules.Parser.ParseFrom(encoded);
+        directory.Validate();
+        return directory;
+    }
+
+    /// <summary>Breadth-first, a whole level fetched at once; parents before children, each digest once.</summary>
+    public async IAsyncEnumerable<Directory> GetRecursiveAsync(B3Digest root, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var seen = new HashSet<B3Digest> { root };
+        List<B3Digest> level = [root];
+        while (level.Count > 0)
+        {
+            var fetched = new Directory?[level.Count];
+            await Parallel.ForAsync(0, level.Count, new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = ct }, async (i, token) =>
+                fetched[i] = await GetAsync(level[i], token).ConfigureAwait(false)).ConfigureAwait(false);
+            var next = new List<B3Digest>();
+            for (int i = 0; i < level.Count; i++)
+            {
+                if (fetched[i] is not { } directory)
+                {
+                    if (level[i] == root)
+                    {
+                        yield break;
+                    }
+
+                    throw new DirectoryNotFoundException($"{bucket.Display}: directory {level[i].ToHex()} is missing below {root.ToHex()}");
+                }
+
+                foreach (var child in directory.Directories)
+                {
+                    var childDigest = new B3Digest(child.Digest.Span);
+                    if (seen.Add(childDigest))
+                    {
+                        next.Add(childDigest);
+                    }
+                }
+
+                yield return directory;
+            }
+
+            level = next;
+        }
+    }
+
+    public IDirectoryPutter BeginPut() => new BufferedDirectoryPutter(StoreAsync, Path.GetTempPath());
+
+    private static string Key(B3Digest digest) => "directories/" + digest.ToHex();
+
+    /// <summary>
+    /// Writes an accepted closure (leaves first, the root last) many at once, a directory the bucket has
+    /// already skipped; the root alone at the end, once everything below it is written.
+    /// </summary>
+    private async Task StoreAsync(IEnumerable<(B3Digest Digest, byte[] Encoded)> closure)
+    {
+        (B3Digest Digest, byte[] Encoded)? root = null;
+        foreach (var batch in closure.Chunk(Concurrency * 4))
+        {
+            var below = root is { } previous ? batch.Prepend(previous).ToArray() : batch;
+            root = below[^1];
+            await Parallel.ForEachAsync(below[..^1], new ParallelOptions { MaxDegreeOfParallelism = Concurrency }, PutUnlessPresentAsync).ConfigureAwait(false);
+        }
+
+        if (root is { } last)
+        {
+            await PutUnlessPresentAsync(last, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask PutUnlessPresentAsync((B3Digest Digest, byte[] Encoded) entry, CancellationToken ct)
+    {
+        if (await bucket.LengthAsync(Key(entry.Digest), ct).ConfigureAwait(false) is null)
+        {
+            await bucket.PutAsync(Key(entry.Digest), entry.Encoded, ct).ConfigureAwait(false);
+        }
+    }
+}
