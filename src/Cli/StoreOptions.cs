@@ -9,7 +9,7 @@ internal sealed class StoreOptions
 {
     public Option<string?> Store { get; } = new("--store")
     {
-        Description = "Store URL for all three services: memory://, a folder or file:///folder (embedded), grpc+unix:///path.sock, grpc+http(s)://host:port. Default: the embedded store in " + CastoreStore.DefaultPath,
+        Description = "Store URL for all three services: memory://, a folder or file:///folder (embedded), grpc+unix:///path.sock, grpc+http(s)://host:port; s3://bucket/prefix?endpoint=… for blobs and directories and postgresql://… for path infos, each with its own flag. Default: the embedded store in " + CastoreStore.DefaultPath,
         Recursive = true,
     };
 
@@ -23,8 +23,15 @@ internal sealed class StoreOptions
         Recursive = true,
     };
 
+    public Option<string?> CacheSize { get; } = new("--cache-size")
+    {
+        Description = "Keep blobs of a remote blob service (s3://, grpc+…) in a local cache of at most this size (10GiB, 512MiB), least recently used evicted first",
+        Recursive = true,
+    };
+
     public void AddTo(Command command)
     {
+        command.Options.Add(CacheSize);
         command.Options.Add(Store);
         command.Options.Add(BlobServiceAddr);
         command.Options.Add(DirectoryServiceAddr);
@@ -39,6 +46,7 @@ internal sealed class StoreOptions
             parse.GetValue(BlobServiceAddr) ?? store,
             parse.GetValue(DirectoryServiceAddr) ?? store,
             parse.GetValue(PathInfoServiceAddr) ?? store,
-            binaryCache: binaryCache);
+            binaryCache: binaryCache,
+            blobCacheBytes: parse.GetValue(CacheSize) is { } size ? ByteSize.Parse(size) : null);
     }
 }

@@ -79,7 +79,12 @@ public sealed class CastoreStore : IDisposable
     /// the blob and directory services.
     /// URLs naming the same folder or server share one database or connection.
     /// </summary>
-    public static CastoreStore Open(string blobUrl, string directoryUrl, string pathInfoUrl, string? cachePath = null, BinaryCacheOptions? binaryCache = null)
+    /// <param name="blobCacheBytes">
+    /// When given, a remote blob service (S3 or gRPC) gets a local cache of at most this many bytes in front
+    /// (<see cref="CachedBlobService"/>), under <paramref name="cachePath"/>, one per blob URL.
+    /// </param>
+    public static CastoreStore Open(
+        string blobUrl, string directoryUrl, string pathInfoUrl, string? cachePath = null, BinaryCacheOptions? binaryCache = null, long? blobCacheBytes = null)
     {
         foreach (var url in new[] { blobUrl, directoryUrl })
         {
@@ -95,11 +100,16 @@ public sealed class CastoreStore : IDisposable
         var buckets = new Dictionary<string, S3Bucket>(StringComparer.Ordinal);
         try
         {
-            var blobs = S3Url.IsS3Url(blobUrl)
+            IBlobService blobs = S3Url.IsS3Url(blobUrl)
                 ? new S3BlobService(Bucket(blobUrl, buckets, owned))
                 : Resolve<IBlobService>(
                     blobUrl, static () => new MemoryBlobService(), db => new EmbeddedBlobService(db),
                     c => new GrpcBlobService(c, Path.Combine(cachePath ?? DefaultCachePath, "blobs")), databases, connections, owned);
+            if (blobCacheBytes is { } bound)
+            {
+                blobs = Cached(blobUrl, blobs, bound, cachePath ?? DefaultCachePath);
+            }
+
             var directories = S3Url.IsS3Url(directoryUrl)
                 ? new S3DirectoryService(Bucket(directoryUrl, buckets, owned))
                 : Resolve<IDirectoryService>(
@@ -143,6 +153,20 @@ public sealed class CastoreStore : IDisposable
             c => new GrpcPathInfoService(c), databases, connections, owned);
     }
 
+    private static CachedBlobService Cached(string url, IBlobService remote, long maxBytes, string cachePath)
+    {
+        if (remote is not (S3BlobService or GrpcBlobService))
+        {
+            throw new ArgumentException($"{url}: a blob cache sits in front of a remote blob service (s3://…, grpc+…), not a local one");
+        }
+
+        return new CachedBlobService(remote, new EmbeddedBlobService(EmbeddedDatabase.Open(Path.Combine(cachePath, "blob-cache", CacheName(url)))), maxBytes);
+    }
+
+    /// <summary>A cache folder's name for what it caches: a name for any URL, and the same one every time.</summary>
+    private static string CacheName(string url) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(url)))[..32];
+
     /// <summary>Blobs and directories given the same S3 URL share one client.</summary>
     private static S3Bucket Bucket(string url, Dictionary<string, S3Bucket> buckets, List<IDisposable> owned)
     {
@@ -163,8 +187,7 @@ public sealed class CastoreStore : IDisposable
     private static NixBinaryCachePathInfoService OpenBinaryCache(
         BinaryCacheUrl cache, IBlobService blobs, IDirectoryService directories, string cachePath, BinaryCacheOptions? options, List<IDisposable> owned)
     {
-        var name = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(cache.Display)))[..32];
-        var verified = new EmbeddedPathInfoService(EmbeddedDatabase.Open(Path.Combine(cachePath, "nix", name)));
+        var verified = new EmbeddedPathInfoService(EmbeddedDatabase.Open(Path.Combine(cachePath, "nix", CacheName(cache.Display))));
         var service = new NixBinaryCachePathInfoService(cache, blobs, directories, verified, options);
         owned.Insert(0, service);
         return service;

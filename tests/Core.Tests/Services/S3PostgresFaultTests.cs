@@ -56,6 +56,27 @@ public sealed class S3PostgresFaultTests
     }
 
     [TestMethod]
+    public async Task A_cache_in_front_keeps_only_blobs_that_verified()
+    {
+        using var cacheDir = new TempDirectory();
+        using var store = CastoreStore.Open(_s3, _s3, _postgres, cacheDir.Path, blobCacheBytes: 64L * 1024 * 1024);
+        var good = RandomBytes(3 * Outboard.GroupSize + 5, seed: 9);
+        var bad = RandomBytes(2 * Outboard.GroupSize, seed: 10);
+        var goodDigest = await store.Blobs.PutAsync(good);
+        var badDigest = await store.Blobs.PutAsync(bad);
+        using var bucket = S3Bucket.Open(_s3);
+        await bucket.PutAsync(S3BlobService.BlobKey(badDigest), Flipped(bad, bad.Length - 1), CancellationToken.None);
+
+        CollectionAssert.AreEqual(good, await store.Blobs.ReadAllAsync(goodDigest));
+        await Assert.ThrowsExactlyAsync<BlobVerificationException>(() => store.Blobs.ReadAllAsync(badDigest));
+        var cache = (CachedBlobService)store.Blobs;
+        Assert.AreEqual(good.Length, cache.CachedBytes);
+        Assert.IsNull(cache.TryOpenFile(badDigest));
+        Assert.AreEqual(1, Directory.EnumerateFiles(cacheDir.Path, "*", SearchOption.AllDirectories).Count(f => Path.GetFileName(f).Length == 64), "one blob file, no partial copy");
+        Assert.AreEqual(0, Directory.EnumerateFiles(cacheDir.Path, "tmp-*", SearchOption.AllDirectories).Count(), "no temp file left");
+    }
+
+    [TestMethod]
     public async Task An_outboard_that_lies_or_is_missing_is_an_error_before_any_byte()
     {
         using var store = CastoreStore.Open(_s3, _s3, _postgres);

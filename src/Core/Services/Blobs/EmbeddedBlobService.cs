@@ -123,6 +123,37 @@ public sealed class EmbeddedBlobService : IBlobService, ILocalBlobFiles
         transaction.Commit();
     }
 
+    /// <summary>Every blob recorded, with its size.</summary>
+    internal IEnumerable<(B3Digest Digest, long Size)> List()
+    {
+        using var connection = Database.Connect();
+        using var query = EmbeddedDatabase.Command(connection, "SELECT digest, size FROM blobs");
+        using var reader = query.ExecuteReader();
+        while (reader.Read())
+        {
+            yield return (new B3Digest((byte[])reader[0]), reader.GetInt64(1));
+        }
+    }
+
+    /// <summary>Forgets a blob and removes its file; a reader that has the file open reads on.</summary>
+    internal void Delete(B3Digest digest)
+    {
+        using (var connection = Database.Connect())
+        using (var transaction = connection.BeginTransaction())
+        {
+            foreach (var sql in new[] { "DELETE FROM blobs WHERE digest = $d", "DELETE FROM chunks WHERE blob = $d", "DELETE FROM outboards WHERE blob = $d" })
+            {
+                using var delete = EmbeddedDatabase.Command(connection, sql, ("$d", digest.Span.ToArray()));
+                delete.Transaction = transaction;
+                delete.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+        }
+
+        File.Delete(PathOf(digest));
+    }
+
     /// <summary>Where syncfs(2) exists, a group flushes the disk a few times for all its blobs; elsewhere each is fsynced on its own.</summary>
     public IBlobGroup OpenGroup() => FileSystemSync.IsAvailable ? new EmbeddedBlobGroup(this) : new WriterBlobGroup(this);
 }

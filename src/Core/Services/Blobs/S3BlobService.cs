@@ -29,23 +29,19 @@ public sealed class S3BlobService(S3Bucket bucket) : IBlobService
         return new BlobStat(size, [], outboard);
     }
 
+    /// <summary>One ranged GET of the first group says the blob's size and, for a blob of one group, is all of it.</summary>
     public async Task<Stream?> OpenReadAsync(B3Digest digest, CancellationToken ct = default)
     {
-        if (await bucket.LengthAsync(BlobKey(digest), ct).ConfigureAwait(false) is not { } size)
+        if (await bucket.GetHeadAsync(BlobKey(digest), Outboard.GroupSize, ct).ConfigureAwait(false) is not var (head, size))
         {
             return null;
         }
 
         if (Outboard.GroupCount(size) == 1)
         {
-            if (await bucket.GetAsync(BlobKey(digest), ct).ConfigureAwait(false) is not { } whole)
-            {
-                return null;
-            }
-
-            var actual = Blake3Hasher.Hash(whole);
-            return actual == digest
-                ? new MemoryStream(whole, writable: false)
+            var actual = Blake3Hasher.Hash(head);
+            return actual == digest && head.Length == size
+                ? new MemoryStream(head, writable: false)
                 : throw new BlobVerificationException(digest, actual, $"{bucket.Display}: blob {digest.ToHex()}");
         }
 
@@ -53,7 +49,9 @@ public sealed class S3BlobService(S3Bucket bucket) : IBlobService
             ?? throw new BlobVerificationException(digest, $"{bucket.Display}: blob {digest.ToHex()} of {size} bytes has no outboard");
         var trusted = Outboard.Verify(digest, size, outboard)
             ?? throw new BlobVerificationException(digest, $"{bucket.Display}: blob {digest.ToHex()}: its outboard does not compose to its digest for {size} bytes");
-        return new VerifiedGroupStream(bucket.Display, digest, size, trusted, (index, group, token) => FillGroupAsync(digest, index, group, token), ReadAheadGroups);
+        var stream = new VerifiedGroupStream(bucket.Display, digest, size, trusted, (index, group, token) => FillGroupAsync(digest, index, group, token), ReadAheadGroups);
+        stream.AddFetched(0, head);
+        return stream;
     }
 
     public IBlobWriter OpenWrite() => new S3BlobWriter(this);

@@ -36,6 +36,14 @@ internal sealed class VerifiedGroupStream : BlobReadStream
 
     public override long Length { get; }
 
+    /// <summary>Hands over group <paramref name="index"/>'s bytes fetched along with something else; they are checked when read.</summary>
+    public void AddFetched(long index, byte[] group)
+    {
+        _ahead[index] = group.Length == Outboard.GroupLength(Length, index) && Outboard.GroupMatches(group, index, _trusted)
+            ? Task.FromResult(group)
+            : Task.FromException<byte[]>(Mismatch(index, group.Length));
+    }
+
     protected override async ValueTask<int> ReadAtAsync(long position, Memory<byte> buffer, CancellationToken ct)
     {
         long index = position / Outboard.GroupSize;
@@ -101,12 +109,12 @@ internal sealed class VerifiedGroupStream : BlobReadStream
     {
         var group = new byte[Outboard.GroupLength(Length, index)];
         await _fill(index, group, ct).ConfigureAwait(false);
-        if (!Outboard.GroupMatches(group, index, _trusted))
-        {
-            long start = index * Outboard.GroupSize;
-            throw new BlobVerificationException(_digest, $"{_display}: blob {_digest.ToHex()}: group {index} (bytes {start} to {start + group.Length - 1}) does not match the blob's outboard");
-        }
+        return Outboard.GroupMatches(group, index, _trusted) ? group : throw Mismatch(index, group.Length);
+    }
 
-        return group;
+    private BlobVerificationException Mismatch(long index, int length)
+    {
+        long start = index * Outboard.GroupSize;
+        return new BlobVerificationException(_digest, $"{_display}: blob {_digest.ToHex()}: group {index} (bytes {start} to {start + length - 1}) does not match the blob's outboard");
     }
 }
