@@ -58,131 +58,68 @@ public sealed class S3Bucket : IDisposable
     }
 
     /// <summary>The object's length, or null when it does not exist.</summary>
-    public async Task<long?> LengthAsync(string key, CancellationToken cancel)
-    {
-        using var deadline = Deadline(cancel);
-        var ct = deadline.Token;
-        try
-        {
-            var head = await _client.GetObjectMetadataAsync(Url.Bucket, Url.Prefix + key, ct).ConfigureAwait(false);
-            return head.ContentLength;
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-        catch (OperationCanceledException e) when (!cancel.IsCancellationRequested)
-        {
-            throw Failure("stat", key, new TimeoutException($"no answer in {Url.Timeout * 3}", e));
-        }
-        catch (Exception e) when (IsServiceFailure(e))
-        {
-            throw Failure("stat", key, e);
-        }
-    }
+    public Task<long?> LengthAsync(string key, CancellationToken ct) => ReadCallAsync("stat", key, async token =>
+        (long?)(await _client.GetObjectMetadataAsync(Url.Bucket, Url.Prefix + key, token).ConfigureAwait(false)).ContentLength, ct);
 
     /// <summary>The whole object, or null when it does not exist.</summary>
-    public async Task<byte[]?> GetAsync(string key, CancellationToken cancel)
+    public Task<byte[]?> GetAsync(string key, CancellationToken ct) => ReadCallAsync("read", key, async token =>
     {
-        using var deadline = Deadline(cancel);
-        var ct = deadline.Token;
-        try
-        {
-            using var response = await _client.GetObjectAsync(Url.Bucket, Url.Prefix + key, ct).ConfigureAwait(false);
-            using var body = new MemoryStream(response.ContentLength is > 0 and < int.MaxValue ? (int)response.ContentLength : 0);
-            await response.ResponseStream.CopyToAsync(body, ct).ConfigureAwait(false);
-            return body.ToArray();
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-        catch (OperationCanceledException e) when (!cancel.IsCancellationRequested)
-        {
-            throw Failure("read", key, new TimeoutException($"no answer in {Url.Timeout * 3}", e));
-        }
-        catch (Exception e) when (IsServiceFailure(e))
-        {
-            throw Failure("read", key, e);
-        }
-    }
+        using var response = await _client.GetObjectAsync(Url.Bucket, Url.Prefix + key, token).ConfigureAwait(false);
+        using var body = new MemoryStream(response.ContentLength is > 0 and < int.MaxValue ? (int)response.ContentLength : 0);
+        await response.ResponseStream.CopyToAsync(body, token).ConfigureAwait(false);
+        return (byte[]?)body.ToArray();
+    }, ct);
 
     /// <summary>
     /// The object's first <paramref name="bytes"/> bytes (all of it when shorter) and its whole length, from
     /// one ranged GET; null when it does not exist. A small object so costs one request, not a stat and a read.
     /// </summary>
-    public async Task<(byte[] Head, long Length)?> GetHeadAsync(string key, int bytes, CancellationToken cancel)
+    public async Task<(byte[] Head, long Length)?> GetHeadAsync(string key, int bytes, CancellationToken ct)
     {
-        using var deadline = Deadline(cancel);
-        var ct = deadline.Token;
         var request = new GetObjectRequest { BucketName = Url.Bucket, Key = Url.Prefix + key, ByteRange = new ByteRange(0, bytes - 1) };
-        try
+        var head = await ReadCallAsync("read", key, async token =>
         {
-            using var response = await _client.GetObjectAsync(request, ct).ConfigureAwait(false);
-            using var body = new MemoryStream();
-            await response.ResponseStream.CopyToAsync(body, ct).ConfigureAwait(false);
-            var head = body.ToArray();
-            long length = TotalLength(response.ContentRange) ?? head.Length;
-            return head.Length <= bytes ? (head, length) : throw Failure("read", key, new InvalidDataException($"asked for {bytes} bytes, sent {head.Length}"));
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+            try
+            {
+                using var response = await _client.GetObjectAsync(request, token).ConfigureAwait(false);
+                // Sized by what was sent: most blobs are small, and a 1 MiB buffer each would cost more than the read.
+                var buffer = new byte[Math.Clamp(response.ContentLength, 0, bytes)];
+                int filled = await FillAsync(response.ResponseStream, buffer, token).ConfigureAwait(false);
+                return ((byte[] Head, long? Total)?)(buffer[..filled], TotalLength(response.ContentRange) ?? filled);
+            }
+            catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+            {
+                // No byte to range over: an empty object; its length is asked below.
+                return ([], null);
+            }
+        }, ct).ConfigureAwait(false);
+        return head switch
         {
-            return null;
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
-        {
-            // No byte to range over: an empty object.
-            return await LengthAsync(key, cancel).ConfigureAwait(false) is { } length ? ([], length) : null;
-        }
-        catch (OperationCanceledException e) when (!cancel.IsCancellationRequested)
-        {
-            throw Failure("read", key, new TimeoutException($"no answer in {Url.Timeout * 3}", e));
-        }
-        catch (Exception e) when (IsServiceFailure(e))
-        {
-            throw Failure("read", key, e);
-        }
+            null => null,
+            ({ } data, { } total) => (data, total),
+            _ => await LengthAsync(key, ct).ConfigureAwait(false) is { } length ? ([], length) : null,
+        };
     }
 
     /// <summary>
     /// Fills <paramref name="buffer"/> from the object at <paramref name="offset"/> with one ranged GET;
     /// returns the bytes the service sent, which may be fewer (a shorter object) but never more.
     /// </summary>
-    public async Task<int> ReadAsync(string key, long offset, Memory<byte> buffer, CancellationToken cancel)
+    public async Task<int> ReadAsync(string key, long offset, Memory<byte> buffer, CancellationToken ct)
     {
-        using var deadline = Deadline(cancel);
-        var ct = deadline.Token;
-        var request = new GetObjectRequest
+        var request = new GetObjectRequest { BucketName = Url.Bucket, Key = Url.Prefix + key, ByteRange = new ByteRange(offset, offset + buffer.Length - 1) };
+        var filled = await ReadCallAsync("read", key, async token =>
         {
-            BucketName = Url.Bucket,
-            Key = Url.Prefix + key,
-            ByteRange = new ByteRange(offset, offset + buffer.Length - 1),
-        };
-        try
-        {
-            using var response = await _client.GetObjectAsync(request, ct).ConfigureAwait(false);
-            int filled = 0;
-            int n;
-            while (filled < buffer.Length && (n = await response.ResponseStream.ReadAsync(buffer[filled..], ct).ConfigureAwait(false)) > 0)
-            {
-                filled += n;
-            }
-
-            return filled;
-        }
-        catch (OperationCanceledException e) when (!cancel.IsCancellationRequested)
-        {
-            throw Failure("read", key, new TimeoutException($"no answer in {Url.Timeout * 3}", e));
-        }
-        catch (Exception e) when (IsServiceFailure(e))
-        {
-            throw Failure("read", key, e);
-        }
+            using var response = await _client.GetObjectAsync(request, token).ConfigureAwait(false);
+            return (int?)await FillAsync(response.ResponseStream, buffer, token).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
+        return filled ?? throw Failure("read", key, new FileNotFoundException("the object is gone"));
     }
 
     /// <summary>Writes the object (whole, or in parts when large) from <paramref name="contents"/>.</summary>
     public async Task PutAsync(string key, Stream contents, CancellationToken ct)
     {
+        // No deadline: an upload takes as long as its size; each request has the client's timeout.
         try
         {
             if (contents.CanSeek && contents.Length > MultipartBytes)
@@ -244,14 +181,42 @@ public sealed class S3Bucket : IDisposable
     }
 
     /// <summary>
-    /// A read's whole time, retries and body included, is bounded: a gateway that stops answering mid-body
-    /// fails the read rather than hanging it.
+    /// Runs a read: null when the object does not exist, an IOException naming it for any other failure.
+    /// Its whole time, retries and body included, is bounded: a gateway that stops answering mid-body fails
+    /// the read rather than hanging it.
     /// </summary>
-    private CancellationTokenSource Deadline(CancellationToken ct)
+    private async Task<T?> ReadCallAsync<T>(string what, string key, Func<CancellationToken, Task<T?>> read, CancellationToken ct)
     {
-        var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(Url.Timeout * 3);
-        return deadline;
+        try
+        {
+            return await read(deadline.Token).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return default;
+        }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw Failure(what, key, new TimeoutException($"no answer in {Url.Timeout * 3}", e));
+        }
+        catch (Exception e) when (IsServiceFailure(e))
+        {
+            throw Failure(what, key, e);
+        }
+    }
+
+    private static async Task<int> FillAsync(Stream body, Memory<byte> buffer, CancellationToken ct)
+    {
+        int filled = 0;
+        int n;
+        while (filled < buffer.Length && (n = await body.ReadAsync(buffer[filled..], ct).ConfigureAwait(false)) > 0)
+        {
+            filled += n;
+        }
+
+        return filled;
     }
 
     /// <summary>The total of a Content-Range header, <c>bytes 0-1023/5000</c>.</summary>
