@@ -149,7 +149,11 @@ public sealed class CachedBlobService : IBlobService, ILocalBlobFiles
         }
     }
 
-    /// <summary>Drops the least recently used blobs until the cache is within its bound; an open file stays readable.</summary>
+    /// <summary>
+    /// Once over its bound, drops the least recently used blobs until the cache is a sixteenth below it: the
+    /// sort of every entry is paid once per sixteenth of the cache fetched, not on every fetch of a full
+    /// cache. An open file stays readable.
+    /// </summary>
     private void Evict(B3Digest? keep)
     {
         if (Interlocked.Read(ref _bytes) <= _maxBytes)
@@ -157,11 +161,12 @@ public sealed class CachedBlobService : IBlobService, ILocalBlobFiles
             return;
         }
 
+        long target = _maxBytes - (_maxBytes / 16);
         lock (_evicting)
         {
             foreach (var (digest, entry) in _entries.OrderBy(e => Interlocked.Read(ref e.Value.LastUsed)).ToList())
             {
-                if (Interlocked.Read(ref _bytes) <= _maxBytes)
+                if (Interlocked.Read(ref _bytes) <= target)
                 {
                     return;
                 }

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using CastoreFs.Core.Blake3;
 using CastoreFs.Core.Digests;
 using CastoreFs.Core.Model;
@@ -10,7 +9,7 @@ namespace CastoreFs.Core.Services.Directories;
 /// <summary>
 /// Directories as S3 objects, <c>directories/&lt;64 hex&gt;</c>, each its canonical encoding, checked against
 /// its digest and validated on every read. A closure is validated whole before anything is written, then
-/// the root last, so a root found has all it names. A recursive get fetches each level at once.
+/// the root last, so a root found has all it names. A recursive get fetches many at once.
 /// </summary>
 public sealed class S3DirectoryService(S3Bucket bucket) : IDirectoryService
 {
@@ -35,44 +34,9 @@ public sealed class S3DirectoryService(S3Bucket bucket) : IDirectoryService
         return directory;
     }
 
-    /// <summary>Breadth-first, a whole level fetched at once; parents before children, each digest once.</summary>
-    public async IAsyncEnumerable<Directory> GetRecursiveAsync(B3Digest root, [EnumeratorCancellation] CancellationToken ct = default)
-    {
-        var seen = new HashSet<B3Digest> { root };
-        List<B3Digest> level = [root];
-        while (level.Count > 0)
-        {
-            var fetched = new Directory?[level.Count];
-            await Parallel.ForAsync(0, level.Count, new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = ct }, async (i, token) =>
-                fetched[i] = await GetAsync(level[i], token).ConfigureAwait(false)).ConfigureAwait(false);
-            var next = new List<B3Digest>();
-            for (int i = 0; i < level.Count; i++)
-            {
-                if (fetched[i] is not { } directory)
-                {
-                    if (level[i] == root)
-                    {
-                        yield break;
-                    }
-
-                    throw new DirectoryNotFoundException($"{bucket.Display}: directory {level[i].ToHex()} is missing below {root.ToHex()}");
-                }
-
-                foreach (var child in directory.Directories)
-                {
-                    var childDigest = new B3Digest(child.Digest.Span);
-                    if (seen.Add(childDigest))
-                    {
-                        next.Add(childDigest);
-                    }
-                }
-
-                yield return directory;
-            }
-
-            level = next;
-        }
-    }
+    /// <summary>Breadth-first, <see cref="Concurrency"/> gets at once: each is a round trip to the bucket.</summary>
+    public IAsyncEnumerable<Directory> GetRecursiveAsync(B3Digest root, CancellationToken ct = default) =>
+        DirectoryTraversal.BreadthFirstAsync(this, root, Concurrency, ct);
 
     public IDirectoryPutter BeginPut() => new BufferedDirectoryPutter(StoreAsync, Path.GetTempPath());
 
