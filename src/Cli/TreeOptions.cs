@@ -22,7 +22,7 @@ internal sealed class TreeOptions
         command.Options.Add(LogLevel);
     }
 
-    public Task<CastoreFileSystem> OpenAsync(ParseResult parse, CastoreStore store, ILoggerFactory logging, CancellationToken ct, bool unbufferedLargeReads = true)
+    public Task<CastoreFileSystem> OpenAsync(ParseResult parse, CastoreStore store, ILoggerFactory logging, CancellationToken ct, bool dropBehindLargeReads = true)
     {
         B3Digest? rootDigest = null;
         if (parse.GetValue(Root) is { } text)
@@ -31,6 +31,6 @@ internal sealed class TreeOptions
         }
 
         return CastoreFileSystem.OpenAsync(
-            store, new FileSystemOptions { ListRoot = parse.GetValue(ListRoot), RootDirectory = rootDigest, UnbufferedLargeReads = unbufferedLargeReads }, logging.CreateLogger("castorefs.fs"), ct);
+            store, new FileSystemOptions { ListRoot = parse.GetValue(ListRoot), RootDirectory = rootDigest, DropBehindLargeReads = dropBehindLargeReads }, logging.CreateLogger("castorefs.fs"), ct);
     }
 }

@@ -127,6 +127,50 @@ public sealed class ReadTests
     }
 
     [TestMethod]
+    public void Without_passthrough_a_large_blob_is_cached_by_the_mount_and_its_file_dropped_behind_the_reads()
+    {
+        using var dir = new TempDirectory();
+        if (new DriveInfo(dir.Path).DriveFormat == "tmpfs")
+        {
+            Assert.Inconclusive($"{dir.Path} is tmpfs, whose pages are the file itself and never dropped");
+        }
+
+        var data = RandomBytes(48 << 20, seed: 3);
+        using (var store = CastoreStore.Open(dir.Combine("store")))
+        {
+            PutFile(store, Big, data);
+        }
+
+        var blobFile = System.IO.Directory.EnumerateFiles(dir.Combine("store"), "*", SearchOption.AllDirectories).Single(f => new FileInfo(f).Length == data.Length);
+        using (var flush = new FileStream(blobFile, FileMode.Open, FileAccess.ReadWrite))
+        {
+            // Dirty pages are never dropped: the test is of reads, so start with the blob's on disk.
+            flush.Flush(flushToDisk: true);
+        }
+
+        // The largest folio is 2 MiB: the last whole one more than 8 MiB behind the end is the last dropped.
+        long dropped = (data.Length - (8 << 20)) & ~((2L << 20) - 1);
+        using var embedded = CastoreStore.Open(dir.Combine("store"));
+        foreach (bool dropBehind in new[] { false, true })
+        {
+            using var mount = TestMount.Start(embedded, new() { DropBehindLargeReads = dropBehind }, passthrough: false);
+            using (var file = new FileStream(mount[Big], FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0))
+            {
+                var buffer = new byte[1 << 20];
+                for (int offset = 0; offset < data.Length;)
+                {
+                    int n = file.Read(buffer);
+                    Assert.IsTrue(n > 0 && buffer.AsSpan(0, n).SequenceEqual(data.AsSpan(offset, n)), $"bytes at {offset}");
+                    offset += n;
+                }
+            }
+
+            Assert.AreEqual((long)data.Length, PageCache.ResidentBytes(mount[Big], 0, data.Length), "the mount keeps what it read (KEEP_CACHE)");
+            Assert.AreEqual(dropBehind ? 0 : dropped, PageCache.ResidentBytes(blobFile, 0, dropped), dropBehind ? "the blob file is cached once, on the mount's side" : "a plain read keeps both copies");
+        }
+    }
+
+    [TestMethod]
     public void A_store_server_killed_mid_read_gives_EIO_and_reads_work_once_it_is_back()
     {
         TestMount.RequireFuse();

@@ -27,7 +27,7 @@ internal static class VirtiofsCommand
             var options = new VirtioFsOptions { KeepListening = parse.GetValue(keepListening), Threads = Math.Clamp(parse.GetValue(threads), 1, 64) };
             using var logging = CliLogging.Create(parse.GetValue(tree.LogLevel));
             using var store = storeOptions.Open(parse, new BinaryCacheOptions { Logging = logging });
-            using var fs = await tree.OpenAsync(parse, store, logging, ct, unbufferedLargeReads: false).ConfigureAwait(false);
+            using var fs = await tree.OpenAsync(parse, store, logging, ct, dropBehindLargeReads: false).ConfigureAwait(false);
             return await MountCommand.HostAsync(() => VirtioFsTransport.Start(fs, parse.GetValue(socketPath)!, options, logging), ct).ConfigureAwait(false);
         }));
         return command;

@@ -25,12 +25,6 @@ public sealed partial class CastoreFileSystem : IDisposable
     /// <summary>Blobs kept open for reads without an open: enough for many files read at once, far below fd limits.</summary>
     private const int UnopenedBlobsKept = 256;
 
-    /// <summary>
-    /// Blobs from this size on are read around the page cache: streamed once, cached by the kernel on the
-    /// mount's side. Smaller ones are read through it, where the prefetch puts them.
-    /// </summary>
-    private const ulong UnbufferedBlobSize = 8 << 20;
-
     /// <summary>Small-file reads in flight at once: deep enough to keep a disk's queue full, cheap while idle.</summary>
     private const int PrefetchThreads = 16;
 
@@ -382,7 +376,7 @@ public sealed partial class CastoreFileSystem : IDisposable
             long size = (long)fileSize;
             if (_store.Blobs is ILocalBlobFiles local && local.TryOpenFile(digest) is { } file)
             {
-                blob = new OpenBlob(size, file, _options.UnbufferedLargeReads && fileSize >= UnbufferedBlobSize ? local.TryOpenUnbuffered(digest) : null);
+                blob = new OpenBlob(size, file, _options.DropBehindLargeReads);
                 return Errno.None;
             }
 

@@ -11,12 +11,12 @@ public sealed record FileSystemOptions
     public B3Digest? RootDirectory { get; init; }
 
     /// <summary>
-    /// Read blobs of 8 MiB and more around the host's page cache (O_DIRECT) when they are whole local
-    /// files. Right for a FUSE mount, whose page cache on this host keeps what it reads. Off for a
-    /// virtiofs guest: its reads come in its own small readahead windows, and the host's readahead is
-    /// what keeps the disk ahead of them.
+    /// Drop a whole local blob file's pages from the page cache once reads are 8 MiB past them, so a blob
+    /// larger than that is cached once. Right for a FUSE mount, whose page cache on this host keeps what
+    /// it reads. Off for a virtiofs guest: its cache is guest memory, which a guest gives up first, and
+    /// the host's page cache is what serves its reads again, and other guests'.
     /// </summary>
-    public bool UnbufferedLargeReads { get; init; } = true;
+    public bool DropBehindLargeReads { get; init; } = true;
 
     /// <summary>How long one call to the store may take before the request fails with EIO instead of hanging.</summary>
     public TimeSpan StoreTimeout { get; init; } = TimeSpan.FromSeconds(30);

@@ -11,8 +11,7 @@ internal sealed partial class OpenBlob
 
     /// <summary>
     /// Reads into the segments in order, as one read into their concatenation would: filled except at the
-    /// end of the blob. A local file takes them in one preadv(2), around the page cache where every
-    /// segment is block-aligned (a guest's pages are).
+    /// end of the blob. A local file takes them in one preadv(2).
     /// </summary>
     public int Read(long offset, ReadOnlySpan<BufferSegment> destination)
     {
@@ -36,43 +35,18 @@ internal sealed partial class OpenBlob
             wanted -= segments[count].Length;
         }
 
-        segments = segments[..count];
-        if (_unbuffered is { } direct && IsAligned(offset, segments))
+        long read = ReadAll(file, offset, segments[..count]);
+        if (read < 0)
         {
-            long n = ReadAll(direct, offset, segments, stopAtPartialBlock: true);
-            if (n >= 0)
-            {
-                return (int)n;
-            }
-
-            // A filesystem that refuses O_DIRECT (EINVAL): read through the page cache from now on.
-            Volatile.Write(ref _unbuffered, null);
+            throw new IOException($"preadv failed: errno {-read}");
         }
 
-        long read = ReadAll(file, offset, segments, stopAtPartialBlock: false);
-        return read >= 0 ? (int)read : throw new IOException($"preadv failed: errno {-read}");
-    }
-
-    private static bool IsAligned(long offset, ReadOnlySpan<BufferSegment> segments)
-    {
-        if (offset % UnbufferedIo.Alignment != 0)
-        {
-            return false;
-        }
-
-        foreach (var segment in segments)
-        {
-            if (((segment.Address | (nint)segment.Length) & (UnbufferedIo.Alignment - 1)) != 0)
-            {
-                return false;
-            }
-        }
-
-        return true;
+        DropBehind(offset, read);
+        return (int)read;
     }
 
     /// <summary>Bytes read until the segments are full or the file ends, or -errno of a failure.</summary>
-    private static long ReadAll(SafeFileHandle file, long offset, Span<BufferSegment> segments, bool stopAtPartialBlock)
+    private static long ReadAll(SafeFileHandle file, long offset, Span<BufferSegment> segments)
     {
         long total = 0;
         while (!segments.IsEmpty)
@@ -95,12 +69,6 @@ internal sealed partial class OpenBlob
 
             if (!segments.IsEmpty && n > 0)
             {
-                if (stopAtPartialBlock)
-                {
-                    // Only the end of the file reads short around the page cache, mid-block.
-                    return total;
-                }
-
                 segments[0] = segments[0].Slice((int)n, segments[0].Length);
             }
         }

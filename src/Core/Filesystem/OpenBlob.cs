@@ -1,5 +1,6 @@
 using System.Buffers;
 using CastoreFs.Core.IO;
+using CastoreFs.Core.IO.Interop;
 using Microsoft.Win32.SafeHandles;
 
 namespace CastoreFs.Core.Filesystem;
@@ -15,19 +16,15 @@ internal sealed partial class OpenBlob : IDisposable
     private readonly Stream? _stream;
     private readonly TimeSpan _timeout;
     private readonly Lock _lock = new();
-    private SafeFileHandle? _unbuffered;
+    private bool _dropsBehind;
     private HolderCount _holders = new();
 
-    /// <summary>
-    /// A local whole file. Block-aligned reads go through <paramref name="unbuffered"/> when given: the
-    /// kernel caches what it reads from the mount, so caching the blob file as well would hold every byte
-    /// twice, and on a virtual machine filling fresh page-cache pages was the slower half of a cold read.
-    /// </summary>
-    public OpenBlob(long length, SafeFileHandle file, SafeFileHandle? unbuffered = null)
+    /// <summary>A local whole file; with <paramref name="dropBehind"/>, read as the part on dropping behind says.</summary>
+    public OpenBlob(long length, SafeFileHandle file, bool dropBehind = false)
     {
         Length = length;
         WholeFile = file;
-        _unbuffered = unbuffered;
+        _dropsBehind = dropBehind && FileAdvice.IsAvailable;
     }
 
     public OpenBlob(long length, Stream stream, TimeSpan timeout)
@@ -44,9 +41,6 @@ internal sealed partial class OpenBlob : IDisposable
     /// <summary>The blob's whole file, when the store keeps it as one.</summary>
     public SafeFileHandle? WholeFile { get; }
 
-    /// <summary>Whether block-aligned reads still go around the page cache (false after a refusal).</summary>
-    public bool ReadsUnbuffered => Volatile.Read(ref _unbuffered) is not null;
-
     /// <summary>One more holder; false once the last one has released it.</summary>
     public bool TryHold() => _holders.TryHold();
 
@@ -57,25 +51,7 @@ internal sealed partial class OpenBlob : IDisposable
         {
             _stream?.Dispose();
             WholeFile?.Dispose();
-            _unbuffered?.Dispose();
         }
-    }
-
-    /// <summary>Only the end of the file reads short, and no read may start there (its offset is not aligned).</summary>
-    private static int ReadUnbuffered(SafeFileHandle direct, long offset, Span<byte> destination)
-    {
-        int total = 0;
-        while (total < destination.Length)
-        {
-            int n = RandomAccess.Read(direct, destination[total..], offset + total);
-            total += n;
-            if (n == 0 || n % UnbufferedIo.Alignment != 0)
-            {
-                break;
-            }
-        }
-
-        return total;
     }
 
     public int Read(long offset, Span<byte> destination)
@@ -87,19 +63,6 @@ internal sealed partial class OpenBlob : IDisposable
 
         destination = destination[..(int)Math.Min(destination.Length, Length - offset)];
         int total = 0;
-        if (_unbuffered is { } direct && UnbufferedIo.IsAligned(offset, destination))
-        {
-            try
-            {
-                return ReadUnbuffered(direct, offset, destination);
-            }
-            catch (IOException)
-            {
-                // A filesystem that refuses O_DIRECT (EINVAL): read through the page cache from now on.
-                Volatile.Write(ref _unbuffered, null);
-            }
-        }
-
         if (WholeFile is { } file)
         {
             while (total < destination.Length)
@@ -113,6 +76,7 @@ internal sealed partial class OpenBlob : IDisposable
                 total += n;
             }
 
+            DropBehind(offset, total);
             return total;
         }
 

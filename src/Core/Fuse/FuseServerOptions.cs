@@ -22,8 +22,8 @@ public sealed record FuseServerOptions
     public const int ReplyBufferSize = MaxRead + 4096;
 
     /// <summary>
-    /// A pinned reply buffer whose payload (after the out header) starts on a page boundary, so that file
-    /// data read around the page cache (O_DIRECT, which needs aligned buffers) can land in it.
+    /// A pinned reply buffer (preadv fills it by address) whose payload, after the out header, starts on a
+    /// page boundary: a page of file data is copied into one page of it, not across two.
     /// </summary>
     public static Memory<byte> AllocateReplyBuffer() =>
         UnbufferedIo.AllocatePinned(ReplyBufferSize, alignedAt: OutHeaderSize);

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace CastoreFs.Core.IO;
 
 /// <summary>
-/// What reads and writes around the page cache (O_DIRECT) ask of their callers: block-aligned offsets,
+/// What writes around the page cache (O_DIRECT) ask of their callers: block-aligned offsets,
 /// lengths and buffers.
 /// </summary>
 public static class UnbufferedIo

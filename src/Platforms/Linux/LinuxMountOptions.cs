@@ -7,8 +7,8 @@ public sealed record LinuxMountOptions
 
     /// <summary>
     /// Worker threads, each reading requests on its own cloned /dev/fuse fd. More than the cores: a worker
-    /// reading a large blob around the page cache waits on the disk, and eight keep its queue as deep as
-    /// a disk's own 8 MiB readahead would.
+    /// reading a large blob the disk has not read ahead waits on it, and eight answer all of the mount's
+    /// 8 MiB readahead at once.
     /// </summary>
     public int Threads { get; init; } = Math.Max(8, Environment.ProcessorCount);
 

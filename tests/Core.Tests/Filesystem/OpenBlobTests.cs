@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using CastoreFs.Core.Filesystem;
 using CastoreFs.Core.Fuse;
-using CastoreFs.Core.IO.Interop;
+using CastoreFs.Core.IO;
 
 namespace CastoreFs.Core.Tests.Filesystem;
 
@@ -10,21 +10,14 @@ namespace CastoreFs.Core.Tests.Filesystem;
 public sealed unsafe class OpenBlobTests
 {
     [TestMethod]
-    public void Aligned_reads_around_the_page_cache_and_unaligned_ones_through_it_give_the_same_bytes()
+    public void Reads_by_span_and_by_segments_fill_the_buffer_except_at_the_end_of_the_blob()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            Assert.Inconclusive("O_DIRECT reads are Linux only");
-        }
-
         using var dir = new TempDirectory();
         var path = dir.Combine("blob");
         var data = new byte[(3 * 4096) + 100];
         new Random(5).NextBytes(data);
         File.WriteAllBytes(path, data);
-        var direct = LinuxDirectOpen.TryOpen(path, FileAccess.Read);
-        Assert.IsNotNull(direct, "ext4 and tmpfs take O_DIRECT");
-        using var blob = new OpenBlob(data.Length, File.OpenHandle(path), direct);
+        using var blob = new OpenBlob(data.Length, File.OpenHandle(path), dropBehind: true);
 
         byte* memory = (byte*)NativeMemory.AlignedAlloc(16384, 4096);
         try
@@ -40,14 +33,84 @@ public sealed unsafe class OpenBlobTests
             CollectionAssert.AreEqual(data[(3 * 4096)..], buffer[..100].ToArray());
 
             Assert.AreEqual(0, blob.Read(4 * 4096, buffer[..4096]), "past the end");
-            Assert.IsTrue(blob.ReadsUnbuffered, "no aligned read was refused");
-
-            Assert.AreEqual(50, blob.Read(100, buffer.Slice(1, 50)), "unaligned: through the page cache");
+            Assert.AreEqual(50, blob.Read(100, buffer.Slice(1, 50)), "unaligned");
             CollectionAssert.AreEqual(data[100..150], buffer.Slice(1, 50).ToArray());
+
+            buffer.Clear();
+            BufferSegment[] segments = [new((nint)(memory + 1), 5000), new((nint)(memory + 8192), 8192)];
+            Assert.AreEqual(data.Length - 7, blob.Read(7, segments), "segments in order, the last one short");
+            CollectionAssert.AreEqual(data[7..5007], buffer.Slice(1, 5000).ToArray());
+            CollectionAssert.AreEqual(data[5007..], buffer.Slice(8192, data.Length - 5007).ToArray());
+            Assert.AreEqual(0, blob.Read(data.Length, segments), "past the end");
         }
         finally
         {
             NativeMemory.AlignedFree(memory);
+        }
+    }
+
+    [TestMethod]
+    public void A_sequential_read_drops_the_pages_it_left_8_MiB_behind_and_a_plain_one_keeps_them()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Inconclusive("dropping behind is posix_fadvise, Linux only here");
+        }
+
+        using var dir = new TempDirectory();
+        if (new DriveInfo(dir.Path).DriveFormat == "tmpfs")
+        {
+            Assert.Inconclusive($"{dir.Path} is tmpfs, whose pages are the file itself and never dropped");
+        }
+
+        var path = dir.Combine("blob");
+        var data = new byte[(40 << 20) + 123];
+        new Random(6).NextBytes(data);
+        using (var stream = new FileStream(path, FileMode.CreateNew))
+        {
+            stream.Write(data);
+
+            // Dirty pages are never dropped: write them out first.
+            stream.Flush(flushToDisk: true);
+        }
+
+        // The largest folio is 2 MiB: the last whole one more than the distance behind the end is the last dropped.
+        long dropped = (data.Length - OpenBlob.DropDistance) & ~((2L << 20) - 1);
+        byte* memory = (byte*)NativeMemory.AlignedAlloc(1 << 20, 4096);
+        try
+        {
+            using (var plain = new OpenBlob(data.Length, File.OpenHandle(path)))
+            {
+                ReadAll(plain, data, new Span<byte>(memory, 1 << 20));
+            }
+
+            Assert.AreEqual(dropped, PageCache.ResidentBytes(path, 0, dropped), "a plain read keeps every page it read");
+
+            using var blob = new OpenBlob(data.Length, File.OpenHandle(path), dropBehind: true);
+            BufferSegment[] segments = [new((nint)memory, 300 << 10), new((nint)(memory + (300 << 10)), 724 << 10)];
+            for (long offset = 0; offset < data.Length;)
+            {
+                int n = blob.Read(offset, segments);
+                Assert.IsTrue(new Span<byte>(memory, n).SequenceEqual(data.AsSpan((int)offset, n)), $"bytes at {offset}");
+                offset += n;
+            }
+
+            Assert.IsTrue(blob.DropsBehind, "the kernel took every drop");
+            Assert.AreEqual(0L, PageCache.ResidentBytes(path, 0, dropped), "nothing more than the distance behind the end stays");
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(memory);
+        }
+    }
+
+    private static void ReadAll(OpenBlob blob, byte[] expected, Span<byte> buffer)
+    {
+        for (long offset = 0; offset < expected.Length;)
+        {
+            int n = blob.Read(offset, buffer);
+            Assert.IsTrue(buffer[..n].SequenceEqual(expected.AsSpan((int)offset, n)), $"bytes at {offset}");
+            offset += n;
         }
     }
 

@@ -6,7 +6,6 @@ namespace CastoreFs.Core.IO.Interop;
 /// <summary>open(2) with O_DIRECT, which .NET's FileOptions cannot ask for.</summary>
 internal static partial class LinuxDirectOpen
 {
-    private const int ReadOnly = 0;
     private const int WriteOnly = 1;
     private const int CloseOnExec = 0x80000;
 
@@ -19,18 +18,17 @@ internal static partial class LinuxDirectOpen
     };
 
     /// <summary>
-    /// An existing file opened for transfers that bypass the page cache, or null where that is not offered
+    /// An existing file opened for writes that bypass the page cache, or null where that is not offered
     /// (another platform, or a filesystem that refuses O_DIRECT).
     /// </summary>
-    public static SafeFileHandle? TryOpen(string path, FileAccess access)
+    public static SafeFileHandle? TryOpenForWriting(string path)
     {
         if (!OperatingSystem.IsLinux() || Direct is not { } direct)
         {
             return null;
         }
 
-        int mode = access == FileAccess.Write ? WriteOnly : ReadOnly;
-        int fd = Open(path, mode | CloseOnExec | direct);
+        int fd = Open(path, WriteOnly | CloseOnExec | direct);
         return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
     }
 

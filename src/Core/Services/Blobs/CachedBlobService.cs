@@ -86,8 +86,6 @@ public sealed class CachedBlobService : IBlobService, ILocalBlobFiles
         return file;
     }
 
-    public SafeFileHandle? TryOpenUnbuffered(B3Digest digest) => _entries.ContainsKey(digest) ? _local.TryOpenUnbuffered(digest) : null;
-
     /// <summary>
     /// Copies the blob from the remote into the cache; false when the remote lacks it or it is too large to
     /// cache. Not the caller's token: readers waiting for the same blob share one fetch.

@@ -97,8 +97,6 @@ public sealed class EmbeddedBlobService : IBlobService, ILocalBlobFiles
         }
     }
 
-    public SafeFileHandle? TryOpenUnbuffered(B3Digest digest) => LinuxDirectOpen.TryOpen(PathOf(digest), FileAccess.Read);
-
     public IBlobWriter OpenWrite() => new EmbeddedBlobWriter(this);
 
     /// <summary>Records blobs whose files are in place and durable, in one transaction.</summary>

@@ -183,7 +183,7 @@ internal sealed class EmbeddedBlobWriter(EmbeddedBlobService service) : IBlobWri
     {
         if (_unbuffered is null && !_unbufferedRefused)
         {
-            _unbuffered = LinuxDirectOpen.TryOpen(_tempPath!, FileAccess.Write);
+            _unbuffered = LinuxDirectOpen.TryOpenForWriting(_tempPath!);
             _unbufferedRefused = _unbuffered is null;
         }
 

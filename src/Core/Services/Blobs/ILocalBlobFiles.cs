@@ -11,10 +11,4 @@ public interface ILocalBlobFiles
 {
     /// <summary>The blob's own file opened for reading, or null when the blob has none.</summary>
     SafeFileHandle? TryOpenFile(B3Digest digest);
-
-    /// <summary>
-    /// The blob's file opened for reads that bypass the page cache (O_DIRECT: block-aligned offsets, lengths
-    /// and buffers only), or null when the blob has none or the platform offers no such reads.
-    /// </summary>
-    SafeFileHandle? TryOpenUnbuffered(B3Digest digest);
 }
