@@ -28,8 +28,8 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
     private long _bytesDone;
 
     /// <summary>
-    /// Windows keeps writers out while a file is read. Elsewhere FileShare is only .NET's advisory flock, a
-    /// syscall per file that no other program heeds; a file that changes is caught by its size instead.
+    /// Windows keeps writers out while a file is read. Elsewhere FileShare is only .NET's advisory flock,
+    /// which no other program heeds (the CLI turns it off); a file that changes is caught by its size instead.
     /// </summary>
     private static readonly FileShare SourceShare = OperatingSystem.IsWindows() ? FileShare.Read : FileShare.ReadWrite | FileShare.Delete;
 
@@ -165,8 +165,13 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
             int read;
             using (var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, SourceShare))
             {
-                // One byte more than the size: a file that grew reads longer.
-                read = ReadFull(file, buffer.Span, 0);
+                // One byte more than the size: a file that grew reads longer. One read that returns the size
+                // is the whole file as it was seen, and the read at its end that would confirm it is saved.
+                read = RandomAccess.Read(file, buffer.Span, 0);
+                if ((ulong)read != status.Size && read > 0)
+                {
+                    read += ReadFull(file, buffer.Span[read..], read);
+                }
             }
 
             if ((ulong)read != status.Size)

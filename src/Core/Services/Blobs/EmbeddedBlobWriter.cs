@@ -35,7 +35,7 @@ internal sealed class EmbeddedBlobWriter(EmbeddedBlobService service) : IBlobWri
     /// <summary>Names a blob file being written; a finished one is named by its 64 hex digits.</summary>
     private const string TempPrefix = "tmp-";
 
-    /// <summary>A temp file's name is known to no one else; off Windows, FileShare.None would only cost a flock per file.</summary>
+    /// <summary>A temp file's name is known to no one else; off Windows, FileShare.None would only ask for an exclusive flock.</summary>
     private static readonly FileShare TempShare = OperatingSystem.IsWindows() ? FileShare.None : FileShare.ReadWrite | FileShare.Delete;
 
     private readonly Blake3Hasher _blobHasher = new();
