@@ -1,8 +1,8 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using CastoreFs.Core.Blake3;
 using CastoreFs.Core.Digests;
 using CastoreFs.Core.Services.Blobs;
-using CastoreFs.Core.Threading;
 
 namespace CastoreFs.Core.Import;
 
@@ -26,7 +26,7 @@ internal sealed class BackgroundCommits(IBlobService blobs, int concurrency = Ba
 
     private readonly IBlobGroup _group = blobs.OpenGroup();
     private readonly SemaphoreSlim _slots = new(concurrency);
-    private readonly WorkQueue<(Func<Task> Commit, TaskCompletionSource Done)> _queue = new();
+    private readonly BlockingCollection<(Func<Task> Commit, TaskCompletionSource Done)> _queue = [];
     private readonly List<Task> _running = [];
     private readonly HashSet<B3Digest> _started = [];
     private bool _workersStarted;
@@ -83,7 +83,7 @@ internal sealed class BackgroundCommits(IBlobService blobs, int concurrency = Ba
 
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _running.Add(done.Task);
-        ObjectDisposedException.ThrowIf(!_queue.TryAdd((commit, done)), this);
+        _queue.Add((commit, done));
     }
 
     /// <summary>
@@ -125,9 +125,8 @@ internal sealed class BackgroundCommits(IBlobService blobs, int concurrency = Ba
 
     private void Work()
     {
-        while (_queue.TryTake(out var item))
+        foreach (var (commit, done) in _queue.GetConsumingEnumerable())
         {
-            var (commit, done) = item;
             Exception? failure = null;
             try
             {
