@@ -8,6 +8,26 @@ public static unsafe partial class PageCache
 {
     public const int PageSize = 4096;
 
+    /// <summary>The largest page-cache folio (a PMD): the kernel drops whole ones only.</summary>
+    private const long LargestFolio = 2L << 20;
+
+    /// <summary>Reports the test Inconclusive where dropped pages cannot be seen: off Linux, or on tmpfs.</summary>
+    public static void RequireDroppable(string directory)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Inconclusive("dropping pages is posix_fadvise and counting them mincore, Linux only here");
+        }
+
+        if (new DriveInfo(directory).DriveFormat == "tmpfs")
+        {
+            Assert.Inconclusive($"{directory} is tmpfs, whose pages are the file itself and never dropped");
+        }
+    }
+
+    /// <summary>Where the pages a sequential read drops <paramref name="distance"/> behind it end: the last whole folio that far behind the end.</summary>
+    public static long DroppedBehind(long length, long distance) => (length - distance) & ~(LargestFolio - 1);
+
     /// <summary>Whether each page of the file is cached, in order; a page-sized tail counts as a page.</summary>
     public static bool[] Resident(string path)
     {

@@ -52,16 +52,8 @@ public sealed unsafe class OpenBlobTests
     [TestMethod]
     public void A_sequential_read_drops_the_pages_it_left_8_MiB_behind_and_a_plain_one_keeps_them()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            Assert.Inconclusive("dropping behind is posix_fadvise, Linux only here");
-        }
-
         using var dir = new TempDirectory();
-        if (new DriveInfo(dir.Path).DriveFormat == "tmpfs")
-        {
-            Assert.Inconclusive($"{dir.Path} is tmpfs, whose pages are the file itself and never dropped");
-        }
+        PageCache.RequireDroppable(dir.Path);
 
         var path = dir.Combine("blob");
         var data = new byte[(40 << 20) + 123];
@@ -74,8 +66,7 @@ public sealed unsafe class OpenBlobTests
             stream.Flush(flushToDisk: true);
         }
 
-        // The largest folio is 2 MiB: the last whole one more than the distance behind the end is the last dropped.
-        long dropped = (data.Length - OpenBlob.DropDistance) & ~((2L << 20) - 1);
+        long dropped = PageCache.DroppedBehind(data.Length, OpenBlob.DropDistance);
         byte* memory = (byte*)NativeMemory.AlignedAlloc(1 << 20, 4096);
         try
         {
