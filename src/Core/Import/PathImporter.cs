@@ -18,10 +18,14 @@ namespace CastoreFs.Core.Import;
 /// </summary>
 public sealed class PathImporter(CastoreStore store, IProgress<long>? progress = null)
 {
-    private const int BufferSize = 4 * 1024 * 1024;
+    /// <summary>
+    /// Each buffer is one write to the blob file: 16 MiB imported a 1 GiB file in 1.13–1.34 s where 4 MiB
+    /// took 1.46–1.66 s (8 alternating rounds), as every write waits for its hash and a hop before the next.
+    /// </summary>
+    private const int BufferSize = 16 * 1024 * 1024;
 
     /// <summary>Below this, handing the bytes to other threads costs more than it gains.</summary>
-    private const int ConcurrentBytes = BufferSize / 4;
+    private const int ConcurrentBytes = 1024 * 1024;
 
     /// <summary>Buffers in flight between reading, hashing and writing; aligned for unbuffered writes.</summary>
     private readonly Memory<byte>[] _buffers = Enumerable.Range(0, 4).Select(_ => UnbufferedIo.AllocatePinned(BufferSize)).ToArray();

@@ -70,10 +70,23 @@ internal sealed class EmbeddedBlobWriter(EmbeddedBlobService service) : IBlobWri
             return;
         }
 
-        // The write and the hash are independent: two threads, joined here.
-        var write = Task.Run(() => WriteAt(data, offset), ct);
-        _blobHasher.Update(data.Span);
-        await write.ConfigureAwait(false);
+        // The write and the hash are independent: two threads, joined here. The write stays on this thread
+        // so the disk starts at once: this thread sleeps in it and leaves its core to the hash. Written from
+        // the pool instead, it waited for a core while the hash and the import's SHA-256 held both, and the
+        // disk idled through most of each hash (1 GiB: blob stage 1.1 s for 0.75 s of writes and 0.4 s of hash).
+        Task hash = Task.Run(() => _blobHasher.Update(data.Span), ct);
+        try
+        {
+            WriteAt(data, offset);
+        }
+        catch
+        {
+            // The hash still reads data, which is the caller's again once this returns.
+            await hash.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
+        }
+
+        await hash.ConfigureAwait(false);
     }
 
     public async Task<B3Digest> CommitAsync(CancellationToken ct = default)
