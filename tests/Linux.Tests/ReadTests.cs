@@ -127,6 +127,24 @@ public sealed class ReadTests
     }
 
     [TestMethod]
+    public void Without_passthrough_reads_of_a_local_blob_go_from_its_file_to_the_kernel_by_splice()
+    {
+        using var dir = new TempDirectory();
+        var data = RandomBytes((9 << 20) + 1234, seed: 7);
+        using (var store = CastoreStore.Open(dir.Combine("store")))
+        {
+            PutFile(store, Big, data);
+        }
+
+        using var embedded = CastoreStore.Open(dir.Combine("store"));
+        using var mount = TestMount.Start(embedded, passthrough: false);
+        Assert.IsTrue(data.AsSpan().SequenceEqual(File.ReadAllBytes(mount[Big])));
+        long reads = mount.Server.RequestCount(FuseOpcode.Read);
+        Assert.IsGreaterThan(0L, reads);
+        Assert.AreEqual(reads, mount.SplicedReplies, "every READ was spliced, none copied");
+    }
+
+    [TestMethod]
     public void Without_passthrough_a_large_blob_is_cached_by_the_mount_and_its_file_dropped_behind_the_reads()
     {
         using var dir = new TempDirectory();

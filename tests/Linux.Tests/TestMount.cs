@@ -30,6 +30,8 @@ internal sealed class TestMount : IDisposable
 
     public FuseServer Server => _mount.Server;
 
+    public long SplicedReplies => _mount.SplicedReplies;
+
     public string this[string relative] => System.IO.Path.Combine(Path, relative);
 
     /// <summary>Reports the test Inconclusive, with the reason, where this machine cannot mount.</summary>

@@ -313,6 +313,30 @@ public sealed partial class CastoreFileSystem : IDisposable
         }
     }
 
+    /// <summary>
+    /// A read of up to <paramref name="size"/> bytes left in the blob's local file for the transport to move
+    /// (see <see cref="BlobFileRange"/>). The range is empty, and nothing is held, when the blob has no
+    /// local file of its own or the read is past the end: <see cref="Read(ulong, ulong, long, Span{byte}, out int)"/> serves those.
+    /// </summary>
+    public Errno ReadRange(ulong inode, ulong handle, long offset, int size, out BlobFileRange range)
+    {
+        range = default;
+        var error = HoldBlob(inode, handle, out var blob);
+        if (error != Errno.None)
+        {
+            return error;
+        }
+
+        if (blob!.WholeFile is null || offset >= blob.Length || size <= 0)
+        {
+            blob.Dispose();
+            return Errno.None;
+        }
+
+        range = new BlobFileRange(blob, offset, (int)Math.Min(size, blob.Length - offset));
+        return Errno.None;
+    }
+
     /// <summary>The open blob a read uses, held until the read disposes it once.</summary>
     private Errno HoldBlob(ulong inode, ulong handle, out OpenBlob? blob)
     {

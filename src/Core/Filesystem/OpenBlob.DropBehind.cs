@@ -27,7 +27,7 @@ internal sealed partial class OpenBlob
     /// Drops whole granules of [offset, offset + count) moved back by the distance. Sequential reads cover
     /// the file up to the distance behind the last one; the last 8 MiB stay cached.
     /// </summary>
-    private void DropBehind(long offset, long count)
+    internal void DropBehind(long offset, long count)
     {
         if (!Volatile.Read(ref _dropsBehind) || WholeFile is not { } file)
         {

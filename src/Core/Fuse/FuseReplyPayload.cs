@@ -13,11 +13,15 @@ public readonly ref struct FuseReplyPayload
     private readonly Span<byte> _span;
     private readonly ReadOnlySpan<BufferSegment> _segments;
 
-    /// <summary>A payload that is one contiguous span.</summary>
-    public FuseReplyPayload(Span<byte> destination)
+    /// <summary>
+    /// A payload that is one contiguous span; with <paramref name="fileReply"/>, a READ from a local blob
+    /// file leaves its data there instead (see <see cref="FuseFileReply"/>).
+    /// </summary>
+    public FuseReplyPayload(Span<byte> destination, FuseFileReply? fileReply = null)
     {
         _span = destination;
         Capacity = destination.Length;
+        FileReply = fileReply;
     }
 
     /// <summary>A payload spread over <paramref name="segments"/>; small replies are built in <paramref name="scratch"/>.</summary>
@@ -42,6 +46,9 @@ public readonly ref struct FuseReplyPayload
 
     /// <summary>Where a reply is built in one piece: the destination itself, or the scratch when segmented.</summary>
     public Span<byte> Span => _span;
+
+    /// <summary>Where a READ may leave its data in a file for the transport to move; null when it cannot.</summary>
+    public FuseFileReply? FileReply { get; }
 
     /// <summary>The destination's segments in order; empty when it is one span.</summary>
     public ReadOnlySpan<BufferSegment> Segments => _segments;

@@ -93,6 +93,21 @@ public sealed partial class FuseServer
         int size = (int)Math.Min(read.Size, (uint)Math.Min(payload.Capacity, FuseServerOptions.MaxRead));
         Errno error;
         int count;
+        if (payload.FileReply is { } fileReply && fileReply.Fits(offset, size))
+        {
+            error = _fs.ReadRange(header.NodeId, read.Fh, offset, size, out var range);
+            if (error != Errno.None)
+            {
+                return Fail(error);
+            }
+
+            if (!range.IsEmpty)
+            {
+                fileReply.Set(range);
+                return range.Count;
+            }
+        }
+
         if (!payload.IsSegmented)
         {
             error = _fs.Read(header.NodeId, read.Fh, offset, payload.Span[..size], out count);

@@ -68,7 +68,7 @@ public sealed partial class FuseServer
             CongestionThreshold = 48,
             MaxWrite = FuseServerOptions.MaxWrite,
             TimeGranularity = 1,
-            MaxPages = FuseServerOptions.MaxRead / 4096,
+            MaxPages = (ushort)_options.MaxReadPages,
             MaxStackDepth = passthrough ? 1u : 0u,
         };
         Volatile.Write(ref _passthrough, passthrough);

@@ -28,6 +28,16 @@ public sealed record FuseServerOptions
     public static Memory<byte> AllocateReplyBuffer() =>
         UnbufferedIo.AllocatePinned(ReplyBufferSize, alignedAt: OutHeaderSize);
 
+    /// <summary>
+    /// The pages a READ may ask for (max_pages at INIT), at most <see cref="MaxRead"/>'s 256: a transport
+    /// that splices replies through a pipe of 256 buffers asks for 255, so that a reply and its header fit.
+    /// </summary>
+    public int MaxReadPages
+    {
+        get;
+        init => field = value is >= 1 and <= MaxRead / 4096 ? value : throw new ArgumentOutOfRangeException(nameof(MaxReadPages), value, "1 to 256 pages");
+    } = MaxRead / 4096;
+
     /// <summary>Files the kernel can read directly (FUSE passthrough); null serves every read.</summary>
     public IFuseBackingFiles? BackingFiles { get; init; }
 }

@@ -28,6 +28,9 @@ public sealed class FuseMount : IMountTransport
 
     public Task Completion => _session.Completion;
 
+    /// <summary>READ replies spliced from blob files rather than copied (see <see cref="FuseSession.SplicedReplies"/>).</summary>
+    public long SplicedReplies => _session.SplicedReplies;
+
     public string Report
     {
         get
@@ -45,7 +48,7 @@ public sealed class FuseMount : IMountTransport
         FuseServer? server = null;
         var session = FuseSession.Start(
             connection,
-            backing => server = new FuseServer(fs, new FuseServerOptions { BackingFiles = backing }, logging.CreateLogger("castorefs.fuse")),
+            serverOptions => server = new FuseServer(fs, serverOptions, logging.CreateLogger("castorefs.fuse")),
             options.Threads,
             options.Passthrough,
             logging.CreateLogger("castorefs.linux"));

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using CastoreFs.Core.Filesystem;
 using CastoreFs.Core.Fuse;
 using CastoreFs.Platforms.Linux.Interop;
 using Microsoft.Extensions.Logging;
@@ -18,6 +19,7 @@ public sealed partial class FuseSession : IDisposable
     private readonly List<SafeFileHandle> _clones = [];
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _running;
+    private long _splicedReplies;
 
     private FuseSession(FuseConnection connection, ILogger logger)
     {
@@ -25,25 +27,37 @@ public sealed partial class FuseSession : IDisposable
         _logger = logger;
     }
 
+    /// <summary>READ replies whose data went from a blob file to the kernel by splice(2), not through our buffers.</summary>
+    public long SplicedReplies => Interlocked.Read(ref _splicedReplies);
+
     /// <summary>Completes when every worker has stopped: the mount was unmounted (here or from outside).</summary>
     public Task Completion => _completed.Task;
 
-    /// <summary>Starts <paramref name="threads"/> workers serving <paramref name="serverFactory"/>'s server.</summary>
-    public static FuseSession Start(FuseConnection connection, Func<IFuseBackingFiles?, FuseServer> serverFactory, int threads, bool passthrough, ILogger? logger = null)
+    /// <summary>
+    /// Starts <paramref name="threads"/> workers serving <paramref name="serverFactory"/>'s server, which
+    /// takes the options this transport needs: the backing files for passthrough, and the READ size its
+    /// splice pipes hold.
+    /// </summary>
+    public static FuseSession Start(FuseConnection connection, Func<FuseServerOptions, FuseServer> serverFactory, int threads, bool passthrough, ILogger? logger = null)
     {
         var session = new FuseSession(connection, logger ?? NullLogger.Instance);
-        var server = serverFactory(passthrough && connection.Privileged ? new BackingFiles(connection.Device) : null);
         var devices = new List<SafeFileHandle> { connection.Device };
         for (int i = 1; i < Math.Max(1, threads); i++)
         {
             devices.Add(session.Clone() ?? connection.Device);
         }
 
+        var pipes = devices.Select(_ => FuseSplicePipe.TryCreate()).ToArray();
+        var server = serverFactory(new FuseServerOptions
+        {
+            BackingFiles = passthrough && connection.Privileged ? new BackingFiles(connection.Device) : null,
+            MaxReadPages = ReadPagesFor(pipes),
+        });
         session._running = devices.Count;
         for (int i = 0; i < devices.Count; i++)
         {
-            var device = devices[i];
-            new Thread(() => session.Serve(server, device)) { IsBackground = true, Name = $"fuse-{i}" }.Start();
+            var (device, pipe) = (devices[i], pipes[i]);
+            new Thread(() => session.Serve(server, device, pipe)) { IsBackground = true, Name = $"fuse-{i}" }.Start();
         }
 
         return session;
@@ -115,11 +129,25 @@ public sealed partial class FuseSession : IDisposable
         return clone;
     }
 
-    private unsafe void Serve(FuseServer server, SafeFileHandle device)
+    /// <summary>
+    /// The READ size to ask for: whole 1 MiB READs, unless the pipes hold only pipe-max-size (1 MiB, 256
+    /// buffers; raising it takes CAP_SYS_RESOURCE), where 255 pages and a header fit. Pipes smaller still
+    /// splice only the small reads, and leave the size alone.
+    /// </summary>
+    private static int ReadPagesFor(FuseSplicePipe?[] pipes)
+    {
+        const int full = FuseServerOptions.MaxRead / 4096;
+        int fits = pipes.Min(p => p?.Slots ?? 0) - 1;
+        return fits == full - 1 ? fits : full;
+    }
+
+    private unsafe void Serve(FuseServer server, SafeFileHandle device, FuseSplicePipe? pipe)
     {
         var request = GC.AllocateUninitializedArray<byte>(FuseServerOptions.RequestBufferSize, pinned: true);
         var reply = FuseServerOptions.AllocateReplyBuffer();
         int fd = (int)device.DangerousGetHandle();
+        using var ownedPipe = pipe;
+        var fileReply = pipe is { Slots: > 1 } ? new FuseFileReply(pipe.Slots - 1) : null;
         try
         {
             while (true)
@@ -148,7 +176,21 @@ public sealed partial class FuseSession : IDisposable
                 }
 
                 var span = reply.Span;
-                int length = server.HandleRequest(request.AsSpan(0, (int)n), span[..FuseServerOptions.OutHeaderSize], new FuseReplyPayload(span[FuseServerOptions.OutHeaderSize..]));
+                var header = span[..FuseServerOptions.OutHeaderSize];
+                var payload = span[FuseServerOptions.OutHeaderSize..];
+                int length = server.HandleRequest(request.AsSpan(0, (int)n), header, new FuseReplyPayload(payload, fileReply));
+                if (fileReply is { IsSet: true })
+                {
+                    if (SendSpliced(fd, pipe!, header, fileReply.Take(), payload))
+                    {
+                        continue;
+                    }
+
+                    // The file gave fewer bytes than its node says, or a read failed: the copying read
+                    // serves the request and reports what went wrong.
+                    length = server.HandleRequest(request.AsSpan(0, (int)n), header, new FuseReplyPayload(payload));
+                }
+
                 if (length > 0)
                 {
                     Send(fd, span[..length]);
@@ -195,6 +237,33 @@ public sealed partial class FuseSession : IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>Sends a READ reply by splicing; false when it must be served by copying. Completes the range either way.</summary>
+    private bool SendSpliced(int fd, FuseSplicePipe pipe, ReadOnlySpan<byte> header, BlobFileRange range, Span<byte> scratch)
+    {
+        bool sent = false;
+        int error = 0;
+        try
+        {
+            sent = pipe.TrySend(fd, header, range.File, range.Offset, range.Count, scratch, out error);
+        }
+        finally
+        {
+            range.Complete(sent && error == 0 ? range.Count : 0);
+        }
+
+        if (error is not (0 or Libc.ENOENT or Libc.ENODEV))
+        {
+            LogWriteFailed(Libc.Describe(error));
+        }
+
+        if (sent)
+        {
+            Interlocked.Increment(ref _splicedReplies);
+        }
+
+        return sent;
     }
 
     /// <summary>FUSE passthrough backing files, registered on the connection's fd (needs CAP_SYS_ADMIN).</summary>
