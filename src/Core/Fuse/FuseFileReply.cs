@@ -17,7 +17,7 @@ public sealed class FuseFileReply(int maxPages)
     public int MaxPages { get; } = maxPages;
 
     /// <summary>The pages of the file that <paramref name="count"/> bytes from <paramref name="offset"/> touch.</summary>
-    public static int PagesTouched(long offset, int count) => (int)((((offset & (PageSize - 1)) + count) + PageSize - 1) / PageSize);
+    private static int PagesTouched(long offset, int count) => (int)((((offset & (PageSize - 1)) + count) + PageSize - 1) / PageSize);
 
     /// <summary>Whether the last request left its data in a file.</summary>
     public bool IsSet => !_range.IsEmpty;

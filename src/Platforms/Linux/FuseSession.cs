@@ -258,7 +258,7 @@ public sealed partial class FuseSession : IDisposable
             LogWriteFailed(Libc.Describe(error));
         }
 
-        if (sent)
+        if (sent && error == 0)
         {
             Interlocked.Increment(ref _splicedReplies);
         }
