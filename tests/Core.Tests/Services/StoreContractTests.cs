@@ -194,6 +194,23 @@ public abstract class StoreContractTests : IDisposable
     }
 
     [TestMethod]
+    public async Task A_path_info_put_again_is_kept_and_one_that_differs_replaces_it()
+    {
+        await PutClosureAsync(Fixtures.DirectoryA);
+        var first = Fixtures.PathInfoWithNarInfo;
+        first.Node.Directory.Digest = Fixtures.DirectoryA.Digest().ToByteString();
+        await Store.PathInfos.PutAsync(first);
+        await Store.PathInfos.PutAsync(first.Clone());
+        Assert.AreEqual(first, await Store.PathInfos.GetAsync(new byte[20]));
+
+        var changed = first.Clone();
+        changed.Narinfo.NarSize += 1;
+        await Store.PathInfos.PutAsync(changed);
+        Assert.AreEqual(changed, await Store.PathInfos.GetAsync(new byte[20]), "the same root with other NAR info is not taken for the one stored");
+        Assert.HasCount(1, await ToListAsync(Store.PathInfos.ListAsync()));
+    }
+
+    [TestMethod]
     public async Task Invalid_path_info_is_rejected_and_not_stored()
     {
         var invalid = Fixtures.PathInfoWithNarInfo;

@@ -24,18 +24,26 @@ public sealed class EmbeddedPathInfoService(EmbeddedDatabase db) : IPathInfoServ
         var digest = storePath.Digest.ToArray();
         using var connection = db.Connect();
         using var transaction = connection.BeginTransaction(deferred: false);
+        var encoded = pathInfo.ToByteArray();
         using (var existing = EmbeddedDatabase.Command(connection, "SELECT data FROM path_infos WHERE digest = $d", ("$d", digest)))
         {
             existing.Transaction = transaction;
             if (await existing.ExecuteScalarAsync(ct).ConfigureAwait(false) is byte[] data)
             {
+                if (data.AsSpan().SequenceEqual(encoded))
+                {
+                    // Registered already, byte for byte (a path imported again, as nix-store --add leaves a valid
+                    // path alone): writing it again would be a WAL commit and three fsyncs for nothing.
+                    return pathInfo;
+                }
+
                 PathInfoConflictException.ThrowIfAnotherRoot(storePath, Parser.ParseFrom(data), pathInfo);
             }
         }
 
         using var upsert = EmbeddedDatabase.Command(
             connection, "INSERT OR REPLACE INTO path_infos (digest, name, data) VALUES ($d, $n, $v)",
-            ("$d", digest), ("$n", storePath.BaseName), ("$v", pathInfo.ToByteArray()));
+            ("$d", digest), ("$n", storePath.BaseName), ("$v", encoded));
         upsert.Transaction = transaction;
         await upsert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         await transaction.CommitAsync(ct).ConfigureAwait(false);
