@@ -292,15 +292,45 @@ public sealed partial class CastoreFileSystem : IDisposable
     {
         count = 0;
         var error = HoldBlob(inode, handle, out var blob);
+        return error != Errno.None ? error : ReadHeld(blob!, inode, handle, offset, destination, out count);
+    }
+
+    /// <summary>
+    /// The same read, left in the blob's local file for the transport to move when the blob has one (see
+    /// <see cref="BlobFileRange"/>; <paramref name="count"/> is then the range's length and nothing is
+    /// copied), and read into <paramref name="destination"/> otherwise. The blob is held once either way.
+    /// </summary>
+    public unsafe Errno ReadOrRange(ulong inode, ulong handle, long offset, Span<byte> destination, out BlobFileRange range, out int count)
+    {
+        range = default;
+        count = 0;
+        var error = HoldBlob(inode, handle, out var blob);
         if (error != Errno.None)
         {
             return error;
         }
 
+        if (blob!.WholeFile is not null && offset < blob.Length && !destination.IsEmpty)
+        {
+            range = new BlobFileRange(blob, offset, (int)Math.Min(destination.Length, blob.Length - offset));
+            count = range.Count;
+            return Errno.None;
+        }
+
+        fixed (byte* p = destination)
+        {
+            return ReadHeld(blob, inode, handle, offset, [new BufferSegment((nint)p, destination.Length)], out count);
+        }
+    }
+
+    /// <summary>Reads from a blob <see cref="HoldBlob"/> gave, and lets it go.</summary>
+    private Errno ReadHeld(OpenBlob blob, ulong inode, ulong handle, long offset, ReadOnlySpan<BufferSegment> destination, out int count)
+    {
+        count = 0;
         try
         {
             // A BlobVerificationException is an IOException: wrong bytes are never served.
-            count = blob!.Read(offset, destination);
+            count = blob.Read(offset, destination);
             return Errno.None;
         }
         catch (Exception e) when (IsStoreFailure(e))
@@ -309,32 +339,8 @@ public sealed partial class CastoreFileSystem : IDisposable
         }
         finally
         {
-            blob!.Dispose();
-        }
-    }
-
-    /// <summary>
-    /// A read of up to <paramref name="size"/> bytes left in the blob's local file for the transport to move
-    /// (see <see cref="BlobFileRange"/>). The range is empty, and nothing is held, when the blob has no
-    /// local file of its own or the read is past the end: <see cref="Read(ulong, ulong, long, Span{byte}, out int)"/> serves those.
-    /// </summary>
-    public Errno ReadRange(ulong inode, ulong handle, long offset, int size, out BlobFileRange range)
-    {
-        range = default;
-        var error = HoldBlob(inode, handle, out var blob);
-        if (error != Errno.None)
-        {
-            return error;
-        }
-
-        if (blob!.WholeFile is null || offset >= blob.Length || size <= 0)
-        {
             blob.Dispose();
-            return Errno.None;
         }
-
-        range = new BlobFileRange(blob, offset, (int)Math.Min(size, blob.Length - offset));
-        return Errno.None;
     }
 
     /// <summary>The open blob a read uses, held until the read disposes it once.</summary>

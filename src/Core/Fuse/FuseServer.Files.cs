@@ -93,24 +93,22 @@ public sealed partial class FuseServer
         int size = (int)Math.Min(read.Size, (uint)Math.Min(payload.Capacity, FuseServerOptions.MaxRead));
         Errno error;
         int count;
-        if (payload.FileReply is { } fileReply && fileReply.Fits(offset, size))
-        {
-            error = _fs.ReadRange(header.NodeId, read.Fh, offset, size, out var range);
-            if (error != Errno.None)
-            {
-                return Fail(error);
-            }
-
-            if (!range.IsEmpty)
-            {
-                fileReply.Set(range);
-                return range.Count;
-            }
-        }
-
         if (!payload.IsSegmented)
         {
-            error = _fs.Read(header.NodeId, read.Fh, offset, payload.Span[..size], out count);
+            var destination = payload.Span[..size];
+            if (payload.FileReply is { } fileReply && fileReply.Fits(offset, size))
+            {
+                error = _fs.ReadOrRange(header.NodeId, read.Fh, offset, destination, out var range, out count);
+                if (!range.IsEmpty)
+                {
+                    fileReply.Set(range);
+                }
+            }
+            else
+            {
+                error = _fs.Read(header.NodeId, read.Fh, offset, destination, out count);
+            }
+
             return error != Errno.None ? Fail(error) : count;
         }
 
