@@ -27,8 +27,11 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
     /// <summary>Below this, handing the bytes to other threads costs more than it gains.</summary>
     private const int ConcurrentBytes = 1024 * 1024;
 
-    /// <summary>Buffers in flight between reading, hashing and writing; aligned for unbuffered writes.</summary>
-    private readonly Memory<byte>[] _buffers = Enumerable.Range(0, 4).Select(_ => UnbufferedIo.AllocatePinned(BufferSize)).ToArray();
+    /// <summary>
+    /// Buffers in flight between reading, hashing and writing; aligned for unbuffered writes. Made for the
+    /// first large file: an import of small files never needs their 64 MiB.
+    /// </summary>
+    private Memory<byte>[]? _buffers;
     private long _bytesDone;
 
     /// <summary>
@@ -220,15 +223,16 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
         // both have finished with, so both cores stay busy while one stage runs slow for a while.
         var narHash = Task.CompletedTask;
         var blobWrite = Task.CompletedTask;
-        var released = new Task[_buffers.Length];
+        var buffers = _buffers ??= [.. Enumerable.Range(0, 4).Select(_ => UnbufferedIo.AllocatePinned(BufferSize))];
+        var released = new Task[buffers.Length];
         Array.Fill(released, Task.CompletedTask);
         long total = 0;
         try
         {
-            for (int next = 0; total <= size; next = (next + 1) % _buffers.Length)
+            for (int next = 0; total <= size; next = (next + 1) % buffers.Length)
             {
                 await released[next].ConfigureAwait(false);
-                var buffer = _buffers[next];
+                var buffer = buffers[next];
                 int n = ReadFull(file, buffer.Span, total);
                 if (n == 0)
                 {
