@@ -5,7 +5,8 @@ namespace CastoreFs.Cli;
 /// <summary>A progress bar on stderr when it is a terminal; silence otherwise.</summary>
 internal static class ImportProgress
 {
-    public static async Task<T> RunAsync<T>(string label, long? totalBytes, Func<IProgress<long>?, Task<T>> import)
+    /// <param name="totalBytes">The bar's length, asked only when there is a bar: for a tree it is a walk of its own.</param>
+    public static async Task<T> RunAsync<T>(string label, Func<long?> totalBytes, Func<IProgress<long>?, Task<T>> import)
     {
         if (Console.IsErrorRedirected)
         {
@@ -13,10 +14,11 @@ internal static class ImportProgress
         }
 
         T result = default!;
+        long? total = totalBytes();
         await ProgressBars.RunAsync(async context =>
         {
-            var task = context.AddTask(Markup.Escape(label), maxValue: Math.Max(totalBytes ?? 0, 1));
-            task.IsIndeterminate = totalBytes is null;
+            var task = context.AddTask(Markup.Escape(label), maxValue: Math.Max(total ?? 0, 1));
+            task.IsIndeterminate = total is null;
             result = await import(new Reporter(task)).ConfigureAwait(false);
             task.Value = task.MaxValue;
         }).ConfigureAwait(false);

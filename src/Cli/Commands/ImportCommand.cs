@@ -33,14 +33,14 @@ internal static class ImportCommand
                 var storeName = parse.GetValue(name) ?? throw new ArgumentException("--nar needs --name NAME");
                 await using var input = narSource == "-" ? Console.OpenStandardInput() : File.OpenRead(narSource);
                 long? total = narSource == "-" ? null : input.Length;
-                results.Add(await ImportProgress.RunAsync(storeName, total, progress =>
+                results.Add(await ImportProgress.RunAsync(storeName, () => total, progress =>
                     new NarImporter(store, progress).ImportAsync(input, storeName, narSource == "-" ? "standard input" : narSource, ct)).ConfigureAwait(false));
             }
             else
             {
                 foreach (var path in inputs)
                 {
-                    results.Add(await ImportProgress.RunAsync(path, ImportProgress.SizeOf(path), progress =>
+                    results.Add(await ImportProgress.RunAsync(path, () => ImportProgress.SizeOf(path), progress =>
                         new PathImporter(store, progress).ImportAsync(path, ct)).ConfigureAwait(false));
                 }
             }
