@@ -5,7 +5,8 @@ namespace CastoreFs.Core.Services;
 /// <summary>
 /// The embedded store's folder: <c>store.sqlite</c> (directories, path infos, blob, chunk and outboard indexes),
 /// <c>blobs/&lt;2 hex&gt;/&lt;64 hex&gt;</c> (each blob whole) and <c>tmp/</c> (large blobs being written;
-/// a small one is written as <c>tmp-…</c> beside its final name).
+/// a small one is written beside its final name, in a file with no name, or <c>tmp-…</c> where the
+/// filesystem has no O_TMPFILE).
 /// </summary>
 public sealed class EmbeddedDatabase
 {

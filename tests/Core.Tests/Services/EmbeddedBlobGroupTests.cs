@@ -10,21 +10,25 @@ namespace CastoreFs.Core.Tests.Services;
 public sealed class EmbeddedBlobGroupTests
 {
     [TestMethod]
-    public async Task Blobs_are_known_only_after_the_commit_and_then_read_back()
+    [DataRow(true, DisplayName = "unnamed files (O_TMPFILE)")]
+    [DataRow(false, DisplayName = "temp files renamed")]
+    public async Task Blobs_are_known_only_after_the_commit_and_then_read_back(bool unnamedFiles)
     {
         using var dir = new TempDirectory();
         using var store = CastoreStore.Open(dir.Path);
         var blobs = (EmbeddedBlobService)store.Blobs;
         var contents = Contents(10);
-        await using var group = new EmbeddedBlobGroup(blobs, flushFiles: 4);
+        await using var group = new EmbeddedBlobGroup(blobs, flushFiles: 4, unnamedFiles);
         foreach (var data in contents)
         {
             Assert.AreEqual(Blake3Hasher.Hash(data), await group.AddAsync(data));
         }
 
-        // Two flushes of four have renamed eight files into place; none is known before the commit.
+        // Two flushes of four have put eight files into place; the last two are not under their names
+        // yet (in files with no name at all, or named as temp files); none is known before the commit.
         Assert.AreEqual(8, BlobFiles(dir).Count(IsFinal));
-        Assert.AreEqual(2, BlobFiles(dir).Count(f => !IsFinal(f)));
+        Assert.AreEqual(unnamedFiles ? 0 : 2, BlobFiles(dir).Count(f => !IsFinal(f)));
+        Assert.IsFalse(contents[8..].Any(data => File.Exists(blobs.PathOf(Blake3Hasher.Hash(data)))));
         Assert.IsNull(await blobs.StatAsync(Blake3Hasher.Hash(contents[0])));
 
         await group.CommitAsync();
@@ -79,13 +83,15 @@ public sealed class EmbeddedBlobGroupTests
     }
 
     [TestMethod]
-    public async Task A_group_disposed_uncommitted_leaves_no_temp_file_and_nothing_known()
+    [DataRow(true, DisplayName = "unnamed files (O_TMPFILE)")]
+    [DataRow(false, DisplayName = "temp files renamed")]
+    public async Task A_group_disposed_uncommitted_leaves_no_temp_file_and_nothing_known(bool unnamedFiles)
     {
         using var dir = new TempDirectory();
         using var store = CastoreStore.Open(dir.Path);
         var blobs = (EmbeddedBlobService)store.Blobs;
         var contents = Contents(5);
-        await using (var group = new EmbeddedBlobGroup(blobs, flushFiles: 4))
+        await using (var group = new EmbeddedBlobGroup(blobs, flushFiles: 4, unnamedFiles))
         {
             foreach (var data in contents)
             {

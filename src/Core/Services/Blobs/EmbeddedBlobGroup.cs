@@ -5,27 +5,31 @@ using CastoreFs.Core.IO.Interop;
 namespace CastoreFs.Core.Services.Blobs;
 
 /// <summary>
-/// Small blobs of one import written to temp files beside their final names without an fsync each; every
-/// few thousand, one syncfs makes their bytes durable and they are renamed into place; the commit syncs
-/// once more, for the renames, and records them all in one transaction. A tree of small files so costs a
-/// few flushes of the disk instead of one per file, and a crash still never leaves a partial file under a
-/// digest: no file is renamed before its bytes are durable.
+/// Small blobs of one import written beside their final names (<see cref="UnplacedBlob"/>) without an
+/// fsync each; every few thousand, one syncfs makes their bytes durable and they are put into place; the
+/// commit syncs once more, for the names, and records them all in one transaction. A tree of small files
+/// so costs a few flushes of the disk instead of one per file, and a crash still never leaves a partial
+/// file under a digest: no file is named before its bytes are durable.
 /// </summary>
-internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFiles = EmbeddedBlobGroup.FlushFiles) : IBlobGroup
+internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFiles = EmbeddedBlobGroup.FlushFiles, bool unnamedFiles = true) : IBlobGroup
 {
     /// <summary>
-    /// A flush is due after this many files or bytes: it bounds the temp files a crash leaves behind, while
+    /// A flush is due after this many files or bytes: it bounds the unplaced files a crash leaves behind, while
     /// each flush costs the disk's flush latency whatever it holds.
     /// </summary>
     public const int FlushFiles = 8192;
     private const long FlushBytes = 512L * 1024 * 1024;
 
+    /// <summary>Unnamed files are open until placed: at most half the process's descriptors wait at once.</summary>
+    private static readonly int s_heldFilesLimit = (int)Math.Max(1, LinuxUnnamedFile.OpenFileLimit / 2);
+
     private readonly Lock _lock = new();
     private readonly HashSet<B3Digest> _added = [];
     private readonly List<(B3Digest Digest, long Size)> _rows = [];
-    private List<(string Temp, string Final)> _pending = [];
+    private List<UnplacedBlob> _pending = [];
     private long _pendingBytes;
-    private string? _lastRenamed;
+    private string? _lastPlaced;
+    private bool _unnamedRefused = !unnamedFiles;
     private bool _committed;
 
     public Task<B3Digest> AddAsync(ReadOnlyMemory<byte> data, CancellationToken ct = default)
@@ -49,13 +53,16 @@ internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFi
             return Task.FromResult(digest);
         }
 
-        var tempPath = EmbeddedBlobWriter.WriteTempBeside(finalPath, data.Span);
-        List<(string Temp, string Final)>? due = null;
+        // A racy read: a thread that misses a refusal meets it again itself.
+        bool unnamedRefused = Volatile.Read(ref _unnamedRefused);
+        var unplaced = UnplacedBlob.Write(finalPath, data.Span, ref unnamedRefused);
+        List<UnplacedBlob>? due = null;
         lock (_lock)
         {
-            _pending.Add((tempPath, finalPath));
+            _unnamedRefused |= unnamedRefused;
+            _pending.Add(unplaced);
             _pendingBytes += data.Length;
-            if (_pending.Count >= flushFiles || _pendingBytes >= FlushBytes)
+            if (_pending.Count >= (unplaced.HoldsDescriptor ? Math.Min(flushFiles, s_heldFilesLimit) : flushFiles) || _pendingBytes >= FlushBytes)
             {
                 due = TakePending();
             }
@@ -63,7 +70,7 @@ internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFi
 
         if (due is not null)
         {
-            RenameDurably(due);
+            PlaceDurably(due);
         }
 
         return Task.FromResult(digest);
@@ -71,7 +78,7 @@ internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFi
 
     public async Task CommitAsync(CancellationToken ct = default)
     {
-        List<(string Temp, string Final)> rest;
+        List<UnplacedBlob> rest;
         List<(B3Digest Digest, long Size)> rows;
         lock (_lock)
         {
@@ -81,11 +88,12 @@ internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFi
             rows = [.. _rows];
         }
 
-        RenameDurably(rest);
-        if (_lastRenamed is { } renamed)
+        PlaceDurably(rest);
+        if (_lastPlaced is { } placed)
         {
-            // The renames themselves: a blob must be found under its name before anything refers to it.
-            Sync(renamed);
+            // The names themselves: a blob must be found under its name before anything refers to it.
+            using var file = File.OpenHandle(placed, FileMode.Open, FileAccess.Read);
+            FileSystemSync.Flush(file, placed);
         }
 
         await service.RecordAsync(rows, ct).ConfigureAwait(false);
@@ -93,22 +101,22 @@ internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFi
 
     public ValueTask DisposeAsync()
     {
-        List<(string Temp, string Final)> abandoned;
+        List<UnplacedBlob> abandoned;
         lock (_lock)
         {
             _committed = true;
             abandoned = TakePending();
         }
 
-        foreach (var (temp, _) in abandoned)
+        foreach (var blob in abandoned)
         {
-            File.Delete(temp);
+            blob.Dispose();
         }
 
         return ValueTask.CompletedTask;
     }
 
-    private List<(string Temp, string Final)> TakePending()
+    private List<UnplacedBlob> TakePending()
     {
         var taken = _pending;
         _pending = [];
@@ -116,43 +124,34 @@ internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFi
         return taken;
     }
 
-    /// <summary>One syncfs for the bytes of every file in <paramref name="files"/>, then their renames.</summary>
-    private void RenameDurably(List<(string Temp, string Final)> files)
+    /// <summary>One syncfs for the bytes of every blob in <paramref name="blobs"/>, then their names.</summary>
+    private void PlaceDurably(List<UnplacedBlob> blobs)
     {
-        if (files.Count == 0)
+        if (blobs.Count == 0)
         {
             return;
         }
 
-        int renamed = 0;
         try
         {
-            Sync(files[0].Temp);
-            for (; renamed < files.Count; renamed++)
+            blobs[0].FlushFileSystem();
+            foreach (var blob in blobs)
             {
-                File.Move(files[renamed].Temp, files[renamed].Final, overwrite: true);
+                blob.Place();
             }
         }
-        catch
+        finally
         {
-            // The group fails; what it has not renamed yet is not left behind.
-            foreach (var (temp, _) in files.Skip(renamed))
+            // Placed, a blob's file stays; on a failure, what was not placed yet is not left behind.
+            foreach (var blob in blobs)
             {
-                File.Delete(temp);
+                blob.Dispose();
             }
-
-            throw;
         }
 
         lock (_lock)
         {
-            _lastRenamed = files[^1].Final;
+            _lastPlaced = blobs[^1].FinalPath;
         }
-    }
-
-    private static void Sync(string pathOnFileSystem)
-    {
-        using var file = File.OpenHandle(pathOnFileSystem, FileMode.Open, FileAccess.Read);
-        FileSystemSync.Flush(file, pathOnFileSystem);
     }
 }

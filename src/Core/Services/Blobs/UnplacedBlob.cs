@@ -1,0 +1,104 @@
+using CastoreFs.Core.IO;
+using CastoreFs.Core.IO.Interop;
+using Microsoft.Win32.SafeHandles;
+
+namespace CastoreFs.Core.Services.Blobs;
+
+/// <summary>
+/// A small blob's bytes written beside its final name but not yet under it, and not yet durable: it is
+/// given the name only after a flush of the filesystem, so no crash leaves a partial file under a digest.
+/// </summary>
+internal abstract class UnplacedBlob(string finalPath) : IDisposable
+{
+    public string FinalPath { get; } = finalPath;
+
+    /// <summary>Whether it holds a file descriptor until it is placed or disposed.</summary>
+    public abstract bool HoldsDescriptor { get; }
+
+    /// <summary>
+    /// Writes <paramref name="data"/> beside <paramref name="finalPath"/> (its folder made if missing): in an
+    /// unnamed file where the filesystem offers them, else in a temp file named beside it.
+    /// </summary>
+    public static UnplacedBlob Write(string finalPath, ReadOnlySpan<byte> data, ref bool unnamedRefused)
+    {
+        var folder = Path.GetDirectoryName(finalPath)!;
+        if (!unnamedRefused)
+        {
+            if (FolderOnDemand.Create(folder, () => LinuxUnnamedFile.TryCreate(folder)) is { } unnamed)
+            {
+                return Unnamed.Write(finalPath, unnamed, data);
+            }
+
+            unnamedRefused = true;
+        }
+
+        return new Named(finalPath, EmbeddedBlobWriter.WriteTempBeside(finalPath, data));
+    }
+
+    /// <summary>Flushes the filesystem that holds it, and with it every other blob written there.</summary>
+    public abstract void FlushFileSystem();
+
+    /// <summary>Puts it under its final name once durable; a file there already (the same bytes) is kept.</summary>
+    public abstract void Place();
+
+    /// <summary>Lets go of it; one never placed is gone.</summary>
+    public abstract void Dispose();
+
+    /// <summary>
+    /// An O_TMPFILE linked into place: it costs the folder one entry, where a named temp file cost an entry
+    /// made, a rename (two lookups and an entry removed) and .NET's lstat before it.
+    /// </summary>
+    private sealed class Unnamed(string finalPath, SafeFileHandle file) : UnplacedBlob(finalPath)
+    {
+        public override bool HoldsDescriptor => true;
+
+        public static Unnamed Write(string finalPath, SafeFileHandle file, ReadOnlySpan<byte> data)
+        {
+            try
+            {
+                RandomAccess.Write(file, data, 0);
+                return new Unnamed(finalPath, file);
+            }
+            catch
+            {
+                file.Dispose();
+                throw;
+            }
+        }
+
+        public override void FlushFileSystem() => FileSystemSync.Flush(file, FinalPath);
+
+        // A file under the name already holds the same bytes, and readers may have it open: it stays.
+        public override void Place() => _ = LinuxUnnamedFile.TryLink(file, FinalPath);
+
+        public override void Dispose() => file.Dispose();
+    }
+
+    /// <summary>A temp file named beside the final name, renamed into place.</summary>
+    private sealed class Named(string finalPath, string tempPath) : UnplacedBlob(finalPath)
+    {
+        private bool _placed;
+
+        public override bool HoldsDescriptor => false;
+
+        public override void FlushFileSystem()
+        {
+            using var file = File.OpenHandle(tempPath, FileMode.Open, FileAccess.Read);
+            FileSystemSync.Flush(file, tempPath);
+        }
+
+        public override void Place()
+        {
+            File.Move(tempPath, FinalPath, overwrite: true);
+            _placed = true;
+        }
+
+        public override void Dispose()
+        {
+            if (!_placed)
+            {
+                File.Delete(tempPath);
+            }
+        }
+    }
+}
