@@ -105,6 +105,9 @@ internal sealed class BackgroundCommits(IBlobService blobs, int concurrency = Ba
         }
     });
 
+    /// <summary>A large blob written in parts, durable and known with the rest of the group.</summary>
+    public IBlobWriter OpenWrite() => _group.OpenWrite();
+
     /// <summary>Waits for every commit started; throws the first failure once all have ended.</summary>
     public Task WhenAllAsync() => Task.WhenAll(_running);
 

@@ -80,7 +80,7 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
     /// </summary>
     private async Task<Node> ImportNodeAsync(string path, ByteString name, NarWriter writer, IDirectoryPutter directories, BackgroundCommits commits, CancellationToken ct)
     {
-        if (await ImportLeafAsync(path, name, writer, commits, ct).ConfigureAwait(false) is { } leaf)
+        if (await ImportLeafAsync(path, name, writer, commits, inTree: false, ct).ConfigureAwait(false) is { } leaf)
         {
             return leaf;
         }
@@ -101,7 +101,7 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
                 Check(entryPath, () => NodeRules.ValidateName(entryName));
                 await writer.BeginEntryAsync(entryName, ct).ConfigureAwait(false);
                 var childName = ByteString.CopyFrom(entryName);
-                if (await ImportLeafAsync(entryPath, childName, writer, commits, ct).ConfigureAwait(false) is { } child)
+                if (await ImportLeafAsync(entryPath, childName, writer, commits, inTree: true, ct).ConfigureAwait(false) is { } child)
                 {
                     await writer.EndEntryAsync(ct).ConfigureAwait(false);
                     directory.Directory.Add(child);
@@ -128,8 +128,12 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
         }
     }
 
-    /// <summary>Imports a file or symlink whole; null for a directory, which the walk opens instead.</summary>
-    private async Task<Node?> ImportLeafAsync(string path, ByteString name, NarWriter writer, BackgroundCommits commits, CancellationToken ct)
+    /// <summary>
+    /// Imports a file or symlink whole; null for a directory, which the walk opens instead. A large file
+    /// <paramref name="inTree"/> joins the small files' group, which flushes the disk for all of them; a
+    /// lone file is flushed on its own (an fsync of it, not a syncfs of everything on its filesystem).
+    /// </summary>
+    private async Task<Node?> ImportLeafAsync(string path, ByteString name, NarWriter writer, BackgroundCommits commits, bool inTree, CancellationToken ct)
     {
         var status = FileStatus.Of(path);
         switch (status.Kind)
@@ -137,7 +141,7 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
             case FileKind.Regular when status.Size <= BackgroundCommits.SmallBlobBytes:
                 return new Node { File = await ImportSmallFileAsync(path, name, status, writer, commits, ct).ConfigureAwait(false) };
             case FileKind.Regular:
-                return new Node { File = await ImportFileAsync(path, name, status, writer, ct).ConfigureAwait(false) };
+                return new Node { File = await ImportFileAsync(path, name, status, writer, inTree ? commits.OpenWrite() : store.Blobs.OpenWrite(), ct).ConfigureAwait(false) };
             case FileKind.Symlink:
                 var target = Encoding.UTF8.GetBytes(new FileInfo(path).LinkTarget ?? string.Empty);
                 Check(path, () => NodeRules.ValidateSymlinkTarget(target));
@@ -196,11 +200,11 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
         return new FileNode { Name = name, Digest = digest.ToByteString(), Size = status.Size, Executable = status.IsExecutable };
     }
 
-    private async Task<FileNode> ImportFileAsync(string path, ByteString name, FileStatus status, NarWriter writer, CancellationToken ct)
+    private async Task<FileNode> ImportFileAsync(string path, ByteString name, FileStatus status, NarWriter writer, IBlobWriter opened, CancellationToken ct)
     {
+        await using var blob = opened;
         using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, SourceShare, FileOptions.SequentialScan);
         await writer.BeginRegularAsync(status.IsExecutable, status.Size, ct).ConfigureAwait(false);
-        await using var blob = store.Blobs.OpenWrite();
         long read = await CopyContentsAsync(file, (long)status.Size, writer, blob, ct).ConfigureAwait(false);
         if ((ulong)read != status.Size)
         {

@@ -107,6 +107,45 @@ public sealed class EmbeddedBlobGroupTests
     }
 
     [TestMethod]
+    public async Task A_large_blob_written_in_parts_is_placed_and_known_with_the_group()
+    {
+        using var dir = new TempDirectory();
+        using var store = CastoreStore.Open(dir.Path);
+        var blobs = (EmbeddedBlobService)store.Blobs;
+        var large = Enumerable.Range(0, 3 * 1024 * 1024 + 5).Select(i => (byte)(i * 7)).ToArray();
+        var abandoned = Enumerable.Repeat((byte)9, 2 * 1024 * 1024).ToArray();
+        await using (var group = new EmbeddedBlobGroup(blobs))
+        {
+            await using (var writer = group.OpenWrite())
+            {
+                await writer.WriteAsync(large.AsMemory(0, 1024 * 1024));
+                await writer.WriteAsync(large.AsMemory(1024 * 1024));
+                Assert.AreEqual(Blake3Hasher.Hash(large), await writer.CommitAsync());
+            }
+
+            // Written, not yet durable: not under its name, and not known.
+            Assert.IsFalse(File.Exists(blobs.PathOf(Blake3Hasher.Hash(large))));
+            Assert.IsNull(await blobs.StatAsync(Blake3Hasher.Hash(large)));
+            await group.CommitAsync();
+        }
+
+        Assert.AreEqual(large.Length, (await blobs.StatAsync(Blake3Hasher.Hash(large)))!.Size);
+        CollectionAssert.AreEqual(large, await blobs.ReadAllAsync(Blake3Hasher.Hash(large)));
+
+        await using (var group = new EmbeddedBlobGroup(blobs))
+        {
+            await using var writer = group.OpenWrite();
+            await writer.WriteAsync(abandoned);
+            await writer.CommitAsync();
+        }
+
+        Assert.IsNull(await blobs.StatAsync(Blake3Hasher.Hash(abandoned)), "a group disposed uncommitted records nothing");
+        Assert.IsFalse(File.Exists(blobs.PathOf(Blake3Hasher.Hash(abandoned))));
+        Assert.AreEqual(0, Directory.GetFiles(dir.Combine("tmp")).Length, "no temp file is left");
+        Assert.AreEqual(0, BlobFiles(dir).Count(f => !IsFinal(f)));
+    }
+
+    [TestMethod]
     public async Task A_committed_group_takes_no_more_blobs()
     {
         using var dir = new TempDirectory();

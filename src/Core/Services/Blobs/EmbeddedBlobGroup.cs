@@ -56,12 +56,69 @@ internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFi
         // A racy read: a thread that misses a refusal meets it again itself.
         bool unnamedRefused = Volatile.Read(ref _unnamedRefused);
         var unplaced = UnplacedBlob.Write(finalPath, data.Span, ref unnamedRefused);
-        List<UnplacedBlob>? due = null;
         lock (_lock)
         {
             _unnamedRefused |= unnamedRefused;
+        }
+
+        Pend(unplaced, data.Length);
+        return Task.FromResult(digest);
+    }
+
+    /// <summary>
+    /// A large blob written to a temp file and placed with the group: its bytes are made durable by the
+    /// group's next syncfs, not by an fsync and a transaction of its own (two flushes of the disk each).
+    /// </summary>
+    public IBlobWriter OpenWrite() => new EmbeddedBlobWriter(service, this);
+
+    /// <summary>
+    /// Takes a blob a writer of this group wrote to <paramref name="tempPath"/>, not yet durable, to be
+    /// renamed into place at the group's next flush; null when the store has the file already.
+    /// </summary>
+    internal void Adopt(B3Digest digest, long size, string? tempPath)
+    {
+        bool known;
+        lock (_lock)
+        {
+            if (_committed)
+            {
+                if (tempPath is not null)
+                {
+                    File.Delete(tempPath);
+                }
+
+                ObjectDisposedException.ThrowIf(_committed, this);
+            }
+
+            known = !_added.Add(digest);
+            if (!known)
+            {
+                _rows.Add((digest, size));
+            }
+        }
+
+        if (tempPath is null)
+        {
+            return;
+        }
+
+        if (known)
+        {
+            File.Delete(tempPath);
+            return;
+        }
+
+        Pend(UnplacedBlob.Renamed(service.PathOf(digest), tempPath), size);
+    }
+
+    /// <summary>Adds a written blob to those the next flush places, and flushes when one is due.</summary>
+    private void Pend(UnplacedBlob unplaced, long size)
+    {
+        List<UnplacedBlob>? due = null;
+        lock (_lock)
+        {
             _pending.Add(unplaced);
-            _pendingBytes += data.Length;
+            _pendingBytes += size;
             if (_pending.Count >= (unplaced.HoldsDescriptor ? Math.Min(flushFiles, s_heldFilesLimit) : flushFiles) || _pendingBytes >= FlushBytes)
             {
                 due = TakePending();
@@ -72,8 +129,6 @@ internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFi
         {
             PlaceDurably(due);
         }
-
-        return Task.FromResult(digest);
     }
 
     public async Task CommitAsync(CancellationToken ct = default)

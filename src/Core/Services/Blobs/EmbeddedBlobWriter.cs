@@ -21,7 +21,7 @@ namespace CastoreFs.Core.Services.Blobs;
 /// cost more than the disk write itself (1 GiB: 0.5 s direct against 0.6–3.2 s buffered with fsync).</item>
 /// </list>
 /// </summary>
-internal sealed class EmbeddedBlobWriter(EmbeddedBlobService service) : IBlobWriter
+internal sealed class EmbeddedBlobWriter(EmbeddedBlobService service, EmbeddedBlobGroup? group = null) : IBlobWriter
 {
     /// <summary>Below this, writing and hashing on other threads costs more in hand-offs than it gains.</summary>
     private const int ConcurrentBytes = 256 * 1024;
@@ -96,6 +96,7 @@ internal sealed class EmbeddedBlobWriter(EmbeddedBlobService service) : IBlobWri
         var digest = _blobHasher.FinalizeDigest();
 
         var finalPath = service.PathOf(digest);
+        string? unplaced = null;
         if (File.Exists(finalPath))
         {
             // Same digest, same bytes: keep the file readers (and the kernel) may already hold open.
@@ -106,10 +107,25 @@ internal sealed class EmbeddedBlobWriter(EmbeddedBlobService service) : IBlobWri
             // A blob held in memory is written beside its final name: many small blobs committed at once
             // then spread over 256 folders instead of queueing on the lock of one.
             var file = SpillToFile(Path.GetDirectoryName(finalPath)!);
-            RandomAccess.FlushToDisk(file);
-            var tempPath = _tempPath!;
+            if (group is null)
+            {
+                RandomAccess.FlushToDisk(file);
+            }
+
+            unplaced = _tempPath!;
             Release(deleteTemp: false);
-            MoveIntoPlace(tempPath, finalPath);
+        }
+
+        if (group is not null)
+        {
+            // The group makes it durable, names it and records it with its other blobs.
+            group.Adopt(digest, _length, unplaced);
+            return digest;
+        }
+
+        if (unplaced is not null)
+        {
+            MoveIntoPlace(unplaced, finalPath);
         }
 
         await service.RecordAsync([(digest, _length)], ct).ConfigureAwait(false);

@@ -13,6 +13,12 @@ public interface IBlobGroup : IAsyncDisposable
     /// <summary>Adds a whole blob and returns its digest; <paramref name="data"/> may be reused once this returns.</summary>
     Task<B3Digest> AddAsync(ReadOnlyMemory<byte> data, CancellationToken ct = default);
 
+    /// <summary>
+    /// A blob written in parts, as a large file is. Its <see cref="IBlobWriter.CommitAsync"/> returns the
+    /// digest; the blob is durable and known with the rest of the group, once the group is committed.
+    /// </summary>
+    IBlobWriter OpenWrite();
+
     /// <summary>Makes every blob added durable and known to the store.</summary>
     Task CommitAsync(CancellationToken ct = default);
 }

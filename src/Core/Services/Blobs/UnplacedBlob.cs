@@ -35,6 +35,9 @@ internal abstract class UnplacedBlob(string finalPath) : IDisposable
         return new Named(finalPath, EmbeddedBlobWriter.WriteTempBeside(finalPath, data));
     }
 
+    /// <summary>A blob written to <paramref name="tempPath"/>, renamed to <paramref name="finalPath"/> (its folder made if missing) once durable.</summary>
+    public static UnplacedBlob Renamed(string finalPath, string tempPath) => new Named(finalPath, tempPath);
+
     /// <summary>Flushes the filesystem that holds it, and with it every other blob written there.</summary>
     public abstract void FlushFileSystem();
 
@@ -74,7 +77,7 @@ internal abstract class UnplacedBlob(string finalPath) : IDisposable
         public override void Dispose() => file.Dispose();
     }
 
-    /// <summary>A temp file named beside the final name, renamed into place.</summary>
+    /// <summary>A named temp file (beside the final name, or the store's temp folder for a large blob), renamed into place.</summary>
     private sealed class Named(string finalPath, string tempPath) : UnplacedBlob(finalPath)
     {
         private bool _placed;
@@ -89,8 +92,11 @@ internal abstract class UnplacedBlob(string finalPath) : IDisposable
 
         public override void Place()
         {
-            File.Move(tempPath, FinalPath, overwrite: true);
-            _placed = true;
+            FolderOnDemand.Create(Path.GetDirectoryName(FinalPath)!, () =>
+            {
+                File.Move(tempPath, FinalPath, overwrite: true);
+                return _placed = true;
+            });
         }
 
         public override void Dispose()

@@ -12,6 +12,8 @@ internal sealed class WriterBlobGroup(IBlobService blobs) : IBlobGroup
         return await blob.CommitAsync(ct).ConfigureAwait(false);
     }
 
+    public IBlobWriter OpenWrite() => blobs.OpenWrite();
+
     public Task CommitAsync(CancellationToken ct = default) => Task.CompletedTask;
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
