@@ -5,7 +5,7 @@ using Microsoft.Win32.SafeHandles;
 namespace CastoreFs.Core.Services.Blobs;
 
 /// <summary>
-/// A small blob's bytes written beside its final name but not yet under it, and not yet durable: it is
+/// A blob's bytes written to a file that is not yet under the blob's name, and not yet durable: it is
 /// given the name only after a flush of the filesystem, so no crash leaves a partial file under a digest.
 /// </summary>
 internal abstract class UnplacedBlob(string finalPath) : IDisposable
@@ -41,7 +41,7 @@ internal abstract class UnplacedBlob(string finalPath) : IDisposable
     /// <summary>Flushes the filesystem that holds it, and with it every other blob written there.</summary>
     public abstract void FlushFileSystem();
 
-    /// <summary>Puts it under its final name once durable; a file there already (the same bytes) is kept.</summary>
+    /// <summary>Puts it under its final name once durable; a file there already holds the same bytes.</summary>
     public abstract void Place();
 
     /// <summary>Lets go of it; one never placed is gone.</summary>
