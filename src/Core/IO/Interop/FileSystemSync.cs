@@ -31,6 +31,14 @@ internal static partial class FileSystemSync
         }
     }
 
+    /// <summary>Flushes the filesystem that holds the file at <paramref name="path"/>.</summary>
+    /// <exception cref="IOException">The flush failed (EIO, ENOSPC): what was written may not be durable.</exception>
+    public static void Flush(string path)
+    {
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+        Flush(file, path);
+    }
+
     [LibraryImport("libc", EntryPoint = "syncfs", SetLastError = true)]
     private static partial int SyncFs(int fd);
 }

@@ -15,8 +15,11 @@ internal static partial class LinuxUnnamedFile
     private const int CreateMode = 0x1B6; // 0666, less the umask, as .NET creates files
     private const int CurrentDirectory = -100; // AT_FDCWD
     private const int SymlinkFollow = 0x400; // AT_SYMLINK_FOLLOW: the /proc link names the open file itself
-    private const int NoEntry = 2;
-    private const int Exists = 17;
+    private const int NoEntry = 2; // ENOENT
+    private const int Exists = 17; // EEXIST
+    private const int IsFolder = 21; // EISDIR
+    private const int Invalid = 22; // EINVAL
+    private const int NotSupported = 95; // EOPNOTSUPP
     private const int OpenFilesLimit = 7; // RLIMIT_NOFILE
 
     /// <summary>O_TMPFILE (with O_DIRECTORY, as the kernel's headers define it) differs between x86 and arm.</summary>
@@ -60,31 +63,28 @@ internal static partial class LinuxUnnamedFile
         {
             NoEntry => throw new DirectoryNotFoundException($"{folder}: no such folder"),
 
-            // EISDIR, EOPNOTSUPP or EINVAL: the kernel or the filesystem has no O_TMPFILE.
-            21 or 95 or 22 => null,
+            // The kernel or the filesystem has no O_TMPFILE.
+            IsFolder or NotSupported or Invalid => null,
             _ => throw new IOException($"an unnamed file in {folder}: {Marshal.GetPInvokeErrorMessage(errno)}", errno),
         };
     }
 
     /// <summary>
-    /// Names <paramref name="file"/> <paramref name="path"/>, in the folder it was made in; false when a file
-    /// is there already, which is kept.
+    /// Names <paramref name="file"/> <paramref name="path"/>, in the folder it was made in. A file there
+    /// already holds the same bytes (it is named by them), and readers may have it open: it is kept.
     /// </summary>
     /// <exception cref="IOException">The link failed (ENOSPC, EIO).</exception>
-    public static bool TryLink(SafeFileHandle file, string path)
+    public static void Name(SafeFileHandle file, string path)
     {
         bool added = false;
         try
         {
             file.DangerousAddRef(ref added);
             var self = $"/proc/self/fd/{file.DangerousGetHandle()}";
-            if (Link(CurrentDirectory, self, CurrentDirectory, path, SymlinkFollow) == 0)
+            if (Link(CurrentDirectory, self, CurrentDirectory, path, SymlinkFollow) != 0 && Marshal.GetLastPInvokeError() is var errno and not Exists)
             {
-                return true;
+                throw new IOException($"naming {path}: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
             }
-
-            int errno = Marshal.GetLastPInvokeError();
-            return errno == Exists ? false : throw new IOException($"naming {path}: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
         }
         finally
         {

@@ -56,9 +56,9 @@ internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFi
         // A racy read: a thread that misses a refusal meets it again itself.
         bool unnamedRefused = Volatile.Read(ref _unnamedRefused);
         var unplaced = UnplacedBlob.Write(finalPath, data.Span, ref unnamedRefused);
-        lock (_lock)
+        if (unnamedRefused)
         {
-            _unnamedRefused |= unnamedRefused;
+            Volatile.Write(ref _unnamedRefused, true);
         }
 
         Pend(unplaced, data.Length);
@@ -77,34 +77,24 @@ internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFi
     /// </summary>
     internal void Adopt(B3Digest digest, long size, string? tempPath)
     {
-        bool known;
+        bool committed, known = false;
         lock (_lock)
         {
-            if (_committed)
-            {
-                if (tempPath is not null)
-                {
-                    File.Delete(tempPath);
-                }
-
-                ObjectDisposedException.ThrowIf(_committed, this);
-            }
-
-            known = !_added.Add(digest);
-            if (!known)
+            committed = _committed;
+            if (!committed && !(known = !_added.Add(digest)))
             {
                 _rows.Add((digest, size));
             }
         }
 
-        if (tempPath is null)
-        {
-            return;
-        }
-
-        if (known)
+        if (tempPath is not null && (committed || known))
         {
             File.Delete(tempPath);
+        }
+
+        ObjectDisposedException.ThrowIf(committed, this);
+        if (tempPath is null || known)
+        {
             return;
         }
 
@@ -147,8 +137,7 @@ internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFi
         if (_lastPlaced is { } placed)
         {
             // The names themselves: a blob must be found under its name before anything refers to it.
-            using var file = File.OpenHandle(placed, FileMode.Open, FileAccess.Read);
-            FileSystemSync.Flush(file, placed);
+            FileSystemSync.Flush(placed);
         }
 
         await service.RecordAsync(rows, ct).ConfigureAwait(false);

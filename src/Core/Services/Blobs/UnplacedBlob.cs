@@ -71,8 +71,7 @@ internal abstract class UnplacedBlob(string finalPath) : IDisposable
 
         public override void FlushFileSystem() => FileSystemSync.Flush(file, FinalPath);
 
-        // A file under the name already holds the same bytes, and readers may have it open: it stays.
-        public override void Place() => _ = LinuxUnnamedFile.TryLink(file, FinalPath);
+        public override void Place() => LinuxUnnamedFile.Name(file, FinalPath);
 
         public override void Dispose() => file.Dispose();
     }
@@ -84,11 +83,7 @@ internal abstract class UnplacedBlob(string finalPath) : IDisposable
 
         public override bool HoldsDescriptor => false;
 
-        public override void FlushFileSystem()
-        {
-            using var file = File.OpenHandle(tempPath, FileMode.Open, FileAccess.Read);
-            FileSystemSync.Flush(file, tempPath);
-        }
+        public override void FlushFileSystem() => FileSystemSync.Flush(tempPath);
 
         public override void Place()
         {
