@@ -96,6 +96,7 @@ internal static unsafe class Compression
     /// One compression of a single block, returning all 16 state words: words 0..7 are the chaining value,
     /// 8..15 the second half of an extended (XOF) output block.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CompressBlock(uint* cv, byte* block, uint blockLen, ulong counter, uint flags, uint* out16)
     {
         uint* m = stackalloc uint[16];
