@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using CastoreFs.Core.Digests;
 using CastoreFs.Core.Services.Blobs;
+using CastoreFs.Core.Threading;
 
 namespace CastoreFs.Core.Filesystem;
 
@@ -15,7 +15,7 @@ internal sealed class BlobPrefetcher : IDisposable
     public const long MaxBlobSize = 128 * 1024;
 
     private readonly ILocalBlobFiles _files;
-    private readonly BlockingCollection<B3Digest> _queue = new(new ConcurrentQueue<B3Digest>(), boundedCapacity: 4096);
+    private readonly WorkQueue<B3Digest> _queue = new(capacity: 4096);
     private readonly Thread[] _threads;
     private long _prefetched;
 
@@ -43,14 +43,12 @@ internal sealed class BlobPrefetcher : IDisposable
         {
             thread.Join();
         }
-
-        _queue.Dispose();
     }
 
     private void Run()
     {
         var buffer = new byte[MaxBlobSize];
-        foreach (var digest in _queue.GetConsumingEnumerable())
+        while (_queue.TryTake(out var digest))
         {
             try
             {

@@ -1,8 +1,8 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using CastoreFs.Core.Blake3;
 using CastoreFs.Core.Digests;
 using CastoreFs.Core.Services.Blobs;
+using CastoreFs.Core.Threading;
 
 namespace CastoreFs.Core.Import;
 
@@ -26,7 +26,7 @@ internal sealed class BackgroundCommits(IBlobService blobs, int concurrency = Ba
 
     private readonly IBlobGroup _group = blobs.OpenGroup();
     private readonly SemaphoreSlim _slots = new(concurrency);
-    private readonly BlockingCollection<QueuedCommit> _queue = [];
+    private readonly WorkQueue<QueuedCommit> _queue = new(concurrency);
     private readonly List<Task> _running = [];
     private readonly HashSet<B3Digest> _started = [];
     private int _workers;
@@ -82,7 +82,10 @@ internal sealed class BackgroundCommits(IBlobService blobs, int concurrency = Ba
 
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _running.Add(done.Task);
-        _queue.Add(new QueuedCommit(commit, done));
+        if (!_queue.TryAdd(new QueuedCommit(commit, done)))
+        {
+            throw new InvalidOperationException("A commit was queued without a free slot.");
+        }
     }
 
     /// <summary>
@@ -127,8 +130,9 @@ internal sealed class BackgroundCommits(IBlobService blobs, int concurrency = Ba
 
     private void Work()
     {
-        foreach (var (commit, done) in _queue.GetConsumingEnumerable())
+        while (_queue.TryTake(out var queued))
         {
+            var (commit, done) = queued;
             Exception? failure = null;
             try
             {
