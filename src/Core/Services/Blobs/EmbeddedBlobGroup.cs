@@ -6,9 +6,10 @@ namespace CastoreFs.Core.Services.Blobs;
 
 /// <summary>
 /// Small blobs of one import written beside their final names (<see cref="UnplacedBlob"/>) without an
-/// fsync each; every few thousand, one syncfs makes their bytes durable and they are put into place; the
-/// commit syncs once more, for the names, and records them all in one transaction. A tree of small files
-/// so costs a few flushes of the disk instead of one per file, and a crash still never leaves a partial
+/// fsync each; one syncfs at a time makes the bytes of those written so far durable and they are put into
+/// place, while the import writes on; the commit flushes the last of them, syncs once more for the names,
+/// and records them all in one transaction. A tree of small files so costs a flush of the disk per batch
+/// instead of one per file, mostly while it is still being read, and a crash still never leaves a partial
 /// file under a digest: no file is named before its bytes are durable.
 /// </summary>
 internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFiles = EmbeddedBlobGroup.FlushFiles, bool unnamedFiles = true) : IBlobGroup
@@ -20,6 +21,14 @@ internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFi
     public const int FlushFiles = 8192;
     private const long FlushBytes = 512L * 1024 * 1024;
 
+    /// <summary>
+    /// With no flush running, one starts once this many files or bytes wait: the flushes then overlap the
+    /// import, and its commit waits for the last batch alone. Left to the commit, the syncfs and the naming
+    /// of /usr/share/doc's 5,561 files (under either bound above) took a fifth of its import.
+    /// </summary>
+    private const int BatchFiles = 512;
+    private const long BatchBytes = 32L * 1024 * 1024;
+
     /// <summary>Unnamed files are open until placed: at most half the process's descriptors wait at once.</summary>
     private static readonly int s_heldFilesLimit = (int)Math.Max(1, LinuxUnnamedFile.OpenFileLimit / 2);
 
@@ -28,6 +37,7 @@ internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFi
     private readonly List<(B3Digest Digest, long Size)> _rows = [];
     private List<UnplacedBlob> _pending = [];
     private long _pendingBytes;
+    private int _flushesRunning;
     private string? _lastPlaced;
     private bool _unnamedRefused = !unnamedFiles;
     private bool _committed;
@@ -101,7 +111,10 @@ internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFi
         Pend(UnplacedBlob.Renamed(service.PathOf(digest), tempPath), size);
     }
 
-    /// <summary>Adds a written blob to those the next flush places, and flushes when one is due.</summary>
+    /// <summary>
+    /// Adds a written blob to those the next flush places, and flushes when a batch waits and no flush is
+    /// running, or when the bound on waiting files is reached even while one is.
+    /// </summary>
     private void Pend(UnplacedBlob unplaced, long size)
     {
         List<UnplacedBlob>? due = null;
@@ -109,15 +122,30 @@ internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFi
         {
             _pending.Add(unplaced);
             _pendingBytes += size;
-            if (_pending.Count >= (unplaced.HoldsDescriptor ? Math.Min(flushFiles, s_heldFilesLimit) : flushFiles) || _pendingBytes >= FlushBytes)
+            int bound = unplaced.HoldsDescriptor ? Math.Min(flushFiles, s_heldFilesLimit) : flushFiles;
+            bool batchWaits = _pending.Count >= Math.Min(BatchFiles, bound) || _pendingBytes >= BatchBytes;
+            if ((batchWaits && _flushesRunning == 0) || _pending.Count >= bound || _pendingBytes >= FlushBytes)
             {
                 due = TakePending();
+                _flushesRunning++;
             }
         }
 
-        if (due is not null)
+        if (due is null)
+        {
+            return;
+        }
+
+        try
         {
             PlaceDurably(due);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _flushesRunning--;
+            }
         }
     }
 
