@@ -25,8 +25,8 @@ internal sealed class BackgroundCommits(IBlobService blobs, int concurrency = Ba
     private const int PruneAt = 1024;
 
     private readonly IBlobGroup _group = blobs.OpenGroup();
-    private readonly SemaphoreSlim _slots = new(concurrency);
-    private readonly WorkQueue<QueuedCommit> _queue = new(concurrency);
+    private readonly SlotGate _slots = new(concurrency);
+    private readonly WorkQueue<QueuedCommit> _queue = new(concurrency, wakeAt: Math.Max(1, concurrency / 4));
     private readonly List<Task> _running = [];
     private readonly HashSet<B3Digest> _started = [];
     private int _workers;
@@ -39,7 +39,7 @@ internal sealed class BackgroundCommits(IBlobService blobs, int concurrency = Ba
     /// </summary>
     public async Task<B3Digest> StoreAsync(int capacity, Func<Memory<byte>, ValueTask<ReadOnlyMemory<byte>>> fill, string source, CancellationToken ct)
     {
-        await _slots.WaitAsync(ct).ConfigureAwait(false);
+        await _slots.TakeAsync(ct).ConfigureAwait(false);
         var pooled = ArrayPool<byte>.Shared.Rent(capacity);
         bool started = false;
         try
@@ -112,7 +112,11 @@ internal sealed class BackgroundCommits(IBlobService blobs, int concurrency = Ba
     public IBlobWriter OpenWrite() => _group.OpenWrite();
 
     /// <summary>Waits for every commit started; throws the first failure once all have ended.</summary>
-    public Task WhenAllAsync() => Task.WhenAll(_running);
+    public Task WhenAllAsync()
+    {
+        _queue.WakeForEvery();
+        return Task.WhenAll(_running);
+    }
 
     /// <summary>Waits for every blob started, then makes them all durable and known to the store.</summary>
     public async Task CommitAsync(CancellationToken ct)
@@ -124,7 +128,6 @@ internal sealed class BackgroundCommits(IBlobService blobs, int concurrency = Ba
     public async ValueTask DisposeAsync()
     {
         _queue.CompleteAdding();
-        _slots.Dispose();
         await _group.DisposeAsync().ConfigureAwait(false);
     }
 

@@ -4,11 +4,14 @@ namespace CastoreFs.Core.Threading;
 /// Work for threads of their own, which sleep in the kernel while the queue is empty. BlockingCollection
 /// waits in a SemaphoreSlim, which spins and yields the core a few dozen times before it sleeps: fed one
 /// file at a time, sixteen commit threads went idle and spun after nearly every file, 7% of a tree
-/// import's CPU in sched_yield on two cores.
+/// import's CPU in sched_yield on two cores. A sleeping taker may be left asleep until
+/// <paramref name="wakeAt"/> items wait: a taker that catches up with its producer otherwise sleeps and is
+/// woken again for every item, each a switch of threads, where one woken for a few takes them all.
 /// </summary>
-internal sealed class WorkQueue<T>(int capacity)
+internal sealed class WorkQueue<T>(int capacity, int wakeAt = 1)
 {
     private readonly Queue<T> _items = new();
+    private int _wakeAt = wakeAt;
     private bool _completed;
 
     /// <summary>Queues <paramref name="item"/>; false when the queue holds <c>capacity</c> items already.</summary>
@@ -28,8 +31,22 @@ internal sealed class WorkQueue<T>(int capacity)
             }
 
             _items.Enqueue(item);
-            Monitor.Pulse(_items);
+            if (_items.Count >= _wakeAt)
+            {
+                Monitor.Pulse(_items);
+            }
+
             return true;
+        }
+    }
+
+    /// <summary>From now on every item is taken at once: someone waits for all of them to be done.</summary>
+    public void WakeForEvery()
+    {
+        lock (_items)
+        {
+            _wakeAt = 1;
+            Monitor.PulseAll(_items);
         }
     }
 
