@@ -19,6 +19,12 @@ internal sealed class SlotGate(int capacity)
         TaskCompletionSource waiter;
         lock (_lock)
         {
+            // Takers cancelled while waiting are not waiting any more.
+            while (_waiters.TryPeek(out var first) && first.Task.IsCompleted)
+            {
+                _waiters.Dequeue();
+            }
+
             if (_free > 0 && _waiters.Count == 0)
             {
                 _free--;

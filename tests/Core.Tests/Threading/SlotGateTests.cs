@@ -47,6 +47,25 @@ public sealed class SlotGateTests
     }
 
     [TestMethod]
+    public async Task A_taker_after_a_cancelled_one_gets_a_free_slot_at_once()
+    {
+        var gate = new SlotGate(4);
+        for (int i = 0; i < 4; i++)
+        {
+            await gate.TakeAsync(CancellationToken.None);
+        }
+
+        using var cancel = new CancellationTokenSource();
+        var cancelled = gate.TakeAsync(cancel.Token).AsTask();
+        await cancel.CancelAsync();
+        await Assert.ThrowsAsync<OperationCanceledException>(() => cancelled);
+
+        // One slot back of four is not yet half free for a waiting taker, but no one waits any more.
+        gate.Release();
+        Assert.IsTrue(Take(gate).IsCompletedSuccessfully);
+    }
+
+    [TestMethod]
     public async Task Many_takers_and_releasers_never_hold_more_than_the_capacity()
     {
         var gate = new SlotGate(8);
