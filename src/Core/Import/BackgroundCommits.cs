@@ -80,12 +80,14 @@ internal sealed class BackgroundCommits(IBlobService blobs, int concurrency = Ba
             _running.RemoveAll(task => task.IsCompletedSuccessfully);
         }
 
+        // Listed only once queued: a commit that was refused would be waited for forever.
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _running.Add(done.Task);
         if (!_queue.TryAdd(new QueuedCommit(commit, done)))
         {
             throw new InvalidOperationException("A commit was queued without a free slot.");
         }
+
+        _running.Add(done.Task);
     }
 
     /// <summary>
