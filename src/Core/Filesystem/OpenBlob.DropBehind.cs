@@ -25,7 +25,10 @@ internal sealed partial class OpenBlob
 
     /// <summary>
     /// Drops whole granules of [offset, offset + count) moved back by the distance. Sequential reads cover
-    /// the file up to the distance behind the last one; the last 8 MiB stay cached.
+    /// the file up to the distance behind the last one; the last 8 MiB stay cached. A read that ends more
+    /// than the distance behind the furthest one (its thread held up on a loaded machine, or a reader gone
+    /// back) drops the granules it touched itself: the reads beyond it dropped them before it brought
+    /// them back.
     /// </summary>
     internal void DropBehind(long offset, long count)
     {
@@ -34,8 +37,9 @@ internal sealed partial class OpenBlob
             return;
         }
 
-        long start = AlignDown(Math.Max(0, offset - DropDistance));
-        long end = AlignDown(offset + count - DropDistance);
+        bool late = offset + count + DropDistance <= InterlockedMax(ref _furthestRead, offset + count);
+        long start = late ? AlignDown(offset) : AlignDown(Math.Max(0, offset - DropDistance));
+        long end = late ? AlignDown(offset + count + DropGranule - 1) : AlignDown(offset + count - DropDistance);
         if (end > start && !FileAdvice.DropCached(file, start, end - start))
         {
             Volatile.Write(ref _dropsBehind, false);
@@ -43,4 +47,22 @@ internal sealed partial class OpenBlob
     }
 
     private static long AlignDown(long offset) => offset & ~(DropGranule - 1);
+
+    /// <summary>Raises <paramref name="target"/> to <paramref name="value"/> if below it; returns the larger.</summary>
+    private static long InterlockedMax(ref long target, long value)
+    {
+        long seen = Volatile.Read(ref target);
+        while (value > seen)
+        {
+            long before = Interlocked.CompareExchange(ref target, value, seen);
+            if (before == seen)
+            {
+                return value;
+            }
+
+            seen = before;
+        }
+
+        return seen;
+    }
 }

@@ -17,6 +17,9 @@ internal sealed partial class OpenBlob : IDisposable
     private readonly TimeSpan _timeout;
     private readonly Lock _lock = new();
     private bool _dropsBehind;
+
+    /// <summary>The end of the furthest read so far, which a read far behind it is late for.</summary>
+    private long _furthestRead;
     private HolderCount _holders = new();
 
     /// <summary>A local whole file; with <paramref name="dropBehind"/>, read as the part on dropping behind says.</summary>

@@ -95,6 +95,49 @@ public sealed unsafe class OpenBlobTests
         }
     }
 
+    [TestMethod]
+    public void A_read_that_comes_long_after_those_beyond_it_drops_its_own_pages()
+    {
+        using var dir = new TempDirectory();
+        PageCache.RequireDroppable(dir.Path);
+
+        var path = dir.Combine("blob");
+        var data = new byte[32 << 20];
+        new Random(7).NextBytes(data);
+        using (var stream = new FileStream(path, FileMode.CreateNew))
+        {
+            stream.Write(data);
+            stream.Flush(flushToDisk: true);
+        }
+
+        const int Chunk = 1 << 20;
+        const long Late = 4 << 20;
+        byte* memory = (byte*)NativeMemory.AlignedAlloc(Chunk, 4096);
+        try
+        {
+            var buffer = new Span<byte>(memory, Chunk);
+            using var blob = new OpenBlob(data.Length, File.OpenHandle(path), dropBehind: true);
+
+            // Every 1 MiB read in order but one, which comes last, 28 MiB after the reads beyond it.
+            for (long offset = 0; offset < data.Length; offset += Chunk)
+            {
+                if (offset != Late)
+                {
+                    Assert.AreEqual(Chunk, blob.Read(offset, buffer));
+                }
+            }
+
+            Assert.AreEqual(Chunk, blob.Read(Late, buffer));
+            Assert.IsTrue(buffer.SequenceEqual(data.AsSpan((int)Late, Chunk)));
+            Assert.IsTrue(blob.DropsBehind, "the kernel took every drop");
+            Assert.AreEqual(0L, PageCache.ResidentBytes(path, 0, PageCache.DroppedBehind(data.Length, OpenBlob.DropDistance)), "the late read's pages went too");
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(memory);
+        }
+    }
+
     private static void ReadAll(OpenBlob blob, byte[] expected, Span<byte> buffer)
     {
         for (long offset = 0; offset < expected.Length;)
