@@ -167,4 +167,27 @@ public sealed class EmbeddedStoreFileTests
         Assert.ThrowsExactly<ArgumentException>(() => CastoreStore.Open("sled:///var/lib/x"));
         Assert.ThrowsExactly<ArgumentException>(() => CastoreStore.Open("grpc+http://localhost:1/path"));
     }
+
+    [TestMethod]
+    public async Task A_store_of_another_schema_version_is_refused_with_a_clear_error_when_first_used()
+    {
+        using var dir = new TempDirectory();
+        using (var store = CastoreStore.Open(dir.Path))
+        {
+            await store.Blobs.PutAsync(Fixtures.BlobA);
+        }
+
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={dir.Combine("store.sqlite")};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA user_version = 99";
+            command.ExecuteNonQuery();
+        }
+
+        using var newer = CastoreStore.Open(dir.Path);
+        var refused = await Assert.ThrowsExactlyAsync<InvalidOperationException>(async () => await newer.Blobs.StatAsync(Fixtures.BlobADigest));
+        StringAssert.Contains(refused.Message, "schema version 99");
+        await Assert.ThrowsExactlyAsync<InvalidOperationException>(async () => await newer.PathInfos.ListAsync().ToListAsync());
+    }
 }
