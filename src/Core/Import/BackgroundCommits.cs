@@ -22,9 +22,10 @@ internal sealed class BackgroundCommits(IBlobService blobs) : IAsyncDisposable
     private const int Threads = 16;
 
     /// <summary>
-    /// Small blobs read and not yet committed, at most; each is held in memory, so 64 MiB at most. Four
-    /// times the threads: a 100,000-file import took 7.7-8.9 s with 16, 6.5-7.5 s with 32 (3 alternating rounds),
-    /// and 5.96-6.62 s with 64 where 32 took 6.58-9.12 s (3 more); /usr/share/doc the same within noise.
+    /// Small blobs read and not yet committed, at most, each held in a pooled buffer (up to 2 MiB for a
+    /// file of 1 MiB). Four times the threads: a 100,000-file import took 7.7-8.9 s with 16 and 6.5-7.5 s
+    /// with 32 (3 alternating rounds), then 5.96-6.62 s with 64 where 32 took 6.58-9.12 s (3 more);
+    /// /usr/share/doc the same within noise.
     /// </summary>
     private const int InFlight = 64;
 
