@@ -45,7 +45,7 @@ internal sealed class BackgroundCommits(IBlobService blobs) : IAsyncDisposable
     /// bytes), hashes it and hands it to a commit thread. Returns the digest once hashed; a copy met earlier
     /// in this import is not stored again, and <see cref="CommitAsync"/> waits for the one that is.
     /// </summary>
-    public async Task<B3Digest> StoreAsync(int capacity, Func<Memory<byte>, ValueTask<ReadOnlyMemory<byte>>> fill, string source, CancellationToken ct)
+    public async Task<B3Digest> StoreAsync(int capacity, Func<Memory<byte>, ValueTask<ReadOnlyMemory<byte>>> fill, CancellationToken ct)
     {
         await _slots.TakeAsync(ct).ConfigureAwait(false);
         var pooled = ArrayPool<byte>.Shared.Rent(capacity);
@@ -56,7 +56,7 @@ internal sealed class BackgroundCommits(IBlobService blobs) : IAsyncDisposable
             var digest = Blake3Hasher.Hash(contents.Span);
             if (_started.Add(digest))
             {
-                StartBlob(pooled, contents.Length, digest, source, ct);
+                StartBlob(pooled, contents.Length, digest, ct);
                 started = true;
             }
 
@@ -100,17 +100,13 @@ internal sealed class BackgroundCommits(IBlobService blobs) : IAsyncDisposable
 
     /// <summary>
     /// Stores <paramref name="length"/> bytes of <paramref name="pooled"/> (rented from the shared pool, and
-    /// returned once written) as a blob in the slot reserved for it; the store must hash it to <paramref name="digest"/>.
+    /// returned once written), which hash to <paramref name="digest"/>, as a blob in the slot reserved for it.
     /// </summary>
-    private void StartBlob(byte[] pooled, int length, B3Digest digest, string source, CancellationToken ct) => Start(async () =>
+    private void StartBlob(byte[] pooled, int length, B3Digest digest, CancellationToken ct) => Start(async () =>
     {
         try
         {
-            var stored = await _group.AddAsync(pooled.AsMemory(0, length), ct).ConfigureAwait(false);
-            if (stored != digest)
-            {
-                throw new InvalidOperationException($"{source}: the store hashed the blob to {stored}, the import to {digest}");
-            }
+            await _group.AddAsync(digest, pooled.AsMemory(0, length), ct).ConfigureAwait(false);
         }
         finally
         {

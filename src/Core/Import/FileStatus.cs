@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using CastoreFs.Core.Import.Interop;
+using CastoreFs.Core.IO.Interop;
 
 namespace CastoreFs.Core.Import;
 

@@ -101,7 +101,7 @@ public sealed class NarImporter(CastoreStore store, IProgress<long>? progress = 
 
             progress?.Report(_bytesDone += n);
             return (ReadOnlyMemory<byte>)buffer[..n];
-        }, "NAR entry", ct);
+        }, ct);
 
         private async Task<B3Digest> CommitLargeAsync(Stream contents, CancellationToken ct)
         {

@@ -196,7 +196,7 @@ public sealed class PathImporter(CastoreStore store, IProgress<long>? progress =
             await writer.EndRegularAsync(status.Size, ct).ConfigureAwait(false);
             progress?.Report(_bytesDone += read);
             return contents;
-        }, path, ct).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
         return new FileNode { Name = name, Digest = digest.ToByteString(), Size = status.Size, Executable = status.IsExecutable };
     }
 

@@ -21,7 +21,7 @@ public sealed class EmbeddedBlobGroupTests
         await using var group = new EmbeddedBlobGroup(blobs, flushFiles: 4, unnamedFiles);
         foreach (var data in contents)
         {
-            Assert.AreEqual(Blake3Hasher.Hash(data), await group.AddAsync(data));
+            await group.AddAsync(Blake3Hasher.Hash(data), data);
         }
 
         // Two flushes of four have put eight files into place; the last two are not under their names
@@ -50,7 +50,7 @@ public sealed class EmbeddedBlobGroupTests
         var contents = Enumerable.Range(0, 4000).Select(i => BitConverter.GetBytes(i).Concat(new byte[i % 700]).ToArray()).ToArray();
         await using (var group = new EmbeddedBlobGroup(blobs, flushFiles: 64))
         {
-            await Parallel.ForEachAsync(contents, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (data, ct) => await group.AddAsync(data, ct));
+            await Parallel.ForEachAsync(contents, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (data, ct) => await group.AddAsync(Blake3Hasher.Hash(data), data, ct));
             await group.CommitAsync();
         }
 
@@ -71,9 +71,9 @@ public sealed class EmbeddedBlobGroupTests
         var before = File.GetLastWriteTimeUtc(blobs.PathOf(Fixtures.BlobADigest));
         await using (var group = blobs.OpenGroup())
         {
-            await group.AddAsync(Fixtures.BlobA);
-            await group.AddAsync(Fixtures.BlobB);
-            await group.AddAsync(Fixtures.BlobB);
+            await group.AddAsync(Fixtures.BlobADigest, Fixtures.BlobA);
+            await group.AddAsync(Fixtures.BlobBDigest, Fixtures.BlobB);
+            await group.AddAsync(Fixtures.BlobBDigest, Fixtures.BlobB);
             await group.CommitAsync();
         }
 
@@ -95,7 +95,7 @@ public sealed class EmbeddedBlobGroupTests
         {
             foreach (var data in contents)
             {
-                await group.AddAsync(data);
+                await group.AddAsync(Blake3Hasher.Hash(data), data);
             }
         }
 
@@ -152,7 +152,7 @@ public sealed class EmbeddedBlobGroupTests
         using var store = CastoreStore.Open(dir.Path);
         await using var group = store.Blobs.OpenGroup();
         await group.CommitAsync();
-        await Assert.ThrowsExactlyAsync<ObjectDisposedException>(() => group.AddAsync(Fixtures.BlobA));
+        await Assert.ThrowsExactlyAsync<ObjectDisposedException>(() => group.AddAsync(Fixtures.BlobADigest, Fixtures.BlobA));
     }
 
     private static byte[][] Contents(int count) =>

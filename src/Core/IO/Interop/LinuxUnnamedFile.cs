@@ -15,6 +15,7 @@ internal static partial class LinuxUnnamedFile
     private const int CreateMode = 0x1B6; // 0666, less the umask, as .NET creates files
     private const int CurrentDirectory = -100; // AT_FDCWD
     private const int SymlinkFollow = 0x400; // AT_SYMLINK_FOLLOW: the /proc link names the open file itself
+    private const int EmptyPath = 0x1000; // AT_EMPTY_PATH: the descriptor itself is the file to link
     private const int NoEntry = 2; // ENOENT
     private const int Exists = 17; // EEXIST
     private const int IsFolder = 21; // EISDIR
@@ -34,25 +35,45 @@ internal static partial class LinuxUnnamedFile
     private static readonly bool s_procFds = OperatingSystem.IsLinux() && System.IO.Directory.Exists("/proc/self/fd");
 
     /// <summary>
+    /// Set once linkat(2) has refused AT_EMPTY_PATH (ENOENT) where the /proc link worked: the kernel lets
+    /// only callers with CAP_DAC_READ_SEARCH, or since 6.10 the credentials that opened the file, link a
+    /// descriptor itself. Each /proc link costs a walk of four names through procfs.
+    /// </summary>
+    private static bool s_emptyPathRefused;
+
+    /// <summary>
     /// The soft limit on open files (.NET raises it to the hard limit as it starts), or 1024 when unknown:
     /// unnamed files stay open until they are named.
     /// </summary>
     public static long OpenFileLimit { get; } = ReadOpenFileLimit();
 
     /// <summary>
-    /// A new unnamed file in <paramref name="folder"/>, open for writing; null where that is not offered
-    /// (another platform, no /proc, or a filesystem without O_TMPFILE).
+    /// A new unnamed file in <paramref name="folder"/> (open, at <paramref name="folderPath"/>), open for
+    /// writing; null where that is not offered (another platform, no /proc, or a filesystem without O_TMPFILE).
     /// </summary>
-    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
-    /// <exception cref="IOException">Another failure (EMFILE, ENOSPC, EACCES).</exception>
-    public static SafeFileHandle? TryCreate(string folder)
+    /// <exception cref="IOException">The folder is gone, or another failure (EMFILE, ENOSPC, EACCES).</exception>
+    public static SafeFileHandle? TryCreate(SafeFileHandle folder, string folderPath)
     {
         if (!s_procFds || UnnamedFlags is not { } unnamed)
         {
             return null;
         }
 
-        int fd = Open(folder, unnamed | WriteOnly | CloseOnExec, CreateMode);
+        int fd;
+        bool added = false;
+        try
+        {
+            folder.DangerousAddRef(ref added);
+            fd = OpenAt((int)folder.DangerousGetHandle(), ".", unnamed | WriteOnly | CloseOnExec, CreateMode);
+        }
+        finally
+        {
+            if (added)
+            {
+                folder.DangerousRelease();
+            }
+        }
+
         if (fd >= 0)
         {
             return new SafeFileHandle(fd, ownsHandle: true);
@@ -61,39 +82,58 @@ internal static partial class LinuxUnnamedFile
         int errno = Marshal.GetLastPInvokeError();
         return errno switch
         {
-            NoEntry => throw new DirectoryNotFoundException($"{folder}: no such folder"),
-
             // The kernel or the filesystem has no O_TMPFILE.
             IsFolder or NotSupported or Invalid => null,
-            _ => throw new IOException($"an unnamed file in {folder}: {Marshal.GetPInvokeErrorMessage(errno)}", errno),
+            _ => throw new IOException($"an unnamed file in {folderPath}: {Marshal.GetPInvokeErrorMessage(errno)}", errno),
         };
     }
 
     /// <summary>
-    /// Names <paramref name="file"/> <paramref name="path"/>, in the folder it was made in. A file there
-    /// already holds the same bytes (it is named by them), and readers may have it open: it is kept.
+    /// Names <paramref name="file"/> <paramref name="name"/> in <paramref name="folder"/> (the folder it was
+    /// made in; <paramref name="path"/> is that name in full, for errors). A file there already holds the
+    /// same bytes (it is named by them), and readers may have it open: it is kept.
     /// </summary>
     /// <exception cref="IOException">The link failed (ENOSPC, EIO).</exception>
-    public static void Name(SafeFileHandle file, string path)
+    public static void Name(SafeFileHandle file, SafeFileHandle folder, string name, string path)
     {
-        bool added = false;
+        bool fileAdded = false, folderAdded = false;
         try
         {
-            file.DangerousAddRef(ref added);
-            var self = $"/proc/self/fd/{file.DangerousGetHandle()}";
-            if (Link(CurrentDirectory, self, CurrentDirectory, path, SymlinkFollow) != 0 && Marshal.GetLastPInvokeError() is var errno and not Exists)
+            file.DangerousAddRef(ref fileAdded);
+            folder.DangerousAddRef(ref folderAdded);
+            int fd = (int)file.DangerousGetHandle(), dirfd = (int)folder.DangerousGetHandle();
+            int errno = Volatile.Read(ref s_emptyPathRefused) ? NoEntry : LinkError(fd, string.Empty, dirfd, name, EmptyPath);
+            if (errno == NoEntry)
+            {
+                errno = LinkError(CurrentDirectory, $"/proc/self/fd/{fd}", dirfd, name, SymlinkFollow);
+                if (errno is 0 or Exists)
+                {
+                    Volatile.Write(ref s_emptyPathRefused, true);
+                }
+            }
+
+            if (errno is not (0 or Exists))
             {
                 throw new IOException($"naming {path}: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
             }
         }
         finally
         {
-            if (added)
+            if (folderAdded)
+            {
+                folder.DangerousRelease();
+            }
+
+            if (fileAdded)
             {
                 file.DangerousRelease();
             }
         }
     }
+
+    /// <summary>linkat(2), and 0 or the errno it failed with.</summary>
+    private static int LinkError(int oldFolder, string oldPath, int newFolder, string newPath, int flags) =>
+        Link(oldFolder, oldPath, newFolder, newPath, flags) == 0 ? 0 : Marshal.GetLastPInvokeError();
 
     private static long ReadOpenFileLimit()
     {
@@ -106,8 +146,8 @@ internal static partial class LinuxUnnamedFile
         return GetLimit(OpenFilesLimit, out var limit) == 0 ? (long)Math.Min(limit.Soft, (nuint)int.MaxValue) : unknown;
     }
 
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags, int mode);
+    [LibraryImport("libc", EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int OpenAt(int folder, string path, int flags, int mode);
 
     [LibraryImport("libc", EntryPoint = "linkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Link(int oldFolder, string oldPath, int newFolder, string newPath, int flags);

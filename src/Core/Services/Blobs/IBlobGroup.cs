@@ -10,8 +10,12 @@ namespace CastoreFs.Core.Services.Blobs;
 /// </summary>
 public interface IBlobGroup : IAsyncDisposable
 {
-    /// <summary>Adds a whole blob and returns its digest; <paramref name="data"/> may be reused once this returns.</summary>
-    Task<B3Digest> AddAsync(ReadOnlyMemory<byte> data, CancellationToken ct = default);
+    /// <summary>
+    /// Adds a whole blob that hashes to <paramref name="digest"/>, as its caller has just computed:
+    /// a store that hashes what it is sent anyway refuses a mismatch (<see cref="BlobVerificationException"/>),
+    /// and the embedded store takes the digest as given. <paramref name="data"/> may be reused once this returns.
+    /// </summary>
+    Task AddAsync(B3Digest digest, ReadOnlyMemory<byte> data, CancellationToken ct = default);
 
     /// <summary>
     /// A blob written in parts, as a large file is. Its <see cref="IBlobWriter.CommitAsync"/> returns the

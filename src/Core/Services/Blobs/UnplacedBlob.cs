@@ -1,3 +1,4 @@
+using CastoreFs.Core.Digests;
 using CastoreFs.Core.IO;
 using CastoreFs.Core.IO.Interop;
 using Microsoft.Win32.SafeHandles;
@@ -16,23 +17,31 @@ internal abstract class UnplacedBlob(string finalPath) : IDisposable
     public abstract bool HoldsDescriptor { get; }
 
     /// <summary>
-    /// Writes <paramref name="data"/> beside <paramref name="finalPath"/> (its folder made if missing): in an
-    /// unnamed file where the filesystem offers them, else in a temp file named beside it.
+    /// Writes <paramref name="data"/>, the blob <paramref name="digest"/>, beside <paramref name="finalPath"/>:
+    /// in an unnamed file in its folder (held open by <paramref name="folders"/>) where the filesystem
+    /// offers them, else in a temp file named beside it. Null when a file has the name already: named by
+    /// the same digest, it holds the same bytes.
     /// </summary>
-    public static UnplacedBlob Write(string finalPath, ReadOnlySpan<byte> data, ref bool unnamedRefused)
+    public static UnplacedBlob? Write(EmbeddedBlobFolders folders, B3Digest digest, string finalPath, ReadOnlySpan<byte> data, ref bool unnamedRefused)
     {
-        var folder = Path.GetDirectoryName(finalPath)!;
         if (!unnamedRefused)
         {
-            if (FolderOnDemand.Create(folder, () => LinuxUnnamedFile.TryCreate(folder)) is { } unnamed)
+            var folder = folders.Of(digest);
+            var name = Path.GetFileName(finalPath);
+            if (LinuxFolder.Contains(folder, name))
             {
-                return Unnamed.Write(finalPath, unnamed, data);
+                return null;
+            }
+
+            if (LinuxUnnamedFile.TryCreate(folder, Path.GetDirectoryName(finalPath)!) is { } unnamed)
+            {
+                return Unnamed.Write(finalPath, folder, name, unnamed, data);
             }
 
             unnamedRefused = true;
         }
 
-        return new Named(finalPath, EmbeddedBlobWriter.WriteTempBeside(finalPath, data));
+        return File.Exists(finalPath) ? null : new Named(finalPath, EmbeddedBlobWriter.WriteTempBeside(finalPath, data));
     }
 
     /// <summary>A blob written to <paramref name="tempPath"/>, renamed to <paramref name="finalPath"/> (its folder made if missing) once durable.</summary>
@@ -51,16 +60,16 @@ internal abstract class UnplacedBlob(string finalPath) : IDisposable
     /// An O_TMPFILE linked into place: it costs the folder one entry, where a named temp file cost an entry
     /// made, a rename (two lookups and an entry removed) and .NET's lstat before it.
     /// </summary>
-    private sealed class Unnamed(string finalPath, SafeFileHandle file) : UnplacedBlob(finalPath)
+    private sealed class Unnamed(string finalPath, SafeFileHandle folder, string name, SafeFileHandle file) : UnplacedBlob(finalPath)
     {
         public override bool HoldsDescriptor => true;
 
-        public static Unnamed Write(string finalPath, SafeFileHandle file, ReadOnlySpan<byte> data)
+        public static Unnamed Write(string finalPath, SafeFileHandle folder, string name, SafeFileHandle file, ReadOnlySpan<byte> data)
         {
             try
             {
                 RandomAccess.Write(file, data, 0);
-                return new Unnamed(finalPath, file);
+                return new Unnamed(finalPath, folder, name, file);
             }
             catch
             {
@@ -71,7 +80,7 @@ internal abstract class UnplacedBlob(string finalPath) : IDisposable
 
         public override void FlushFileSystem() => FileSystemSync.Flush(file, FinalPath);
 
-        public override void Place() => LinuxUnnamedFile.Name(file, FinalPath);
+        public override void Place() => LinuxUnnamedFile.Name(file, folder, name, FinalPath);
 
         public override void Dispose() => file.Dispose();
     }

@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
 
-namespace CastoreFs.Core.Import.Interop;
+namespace CastoreFs.Core.IO.Interop;
 
-/// <summary>statx(2): the file type and mode of a path without following a final symlink.</summary>
+/// <summary>statx(2): the file type, mode and size of a path without following a final symlink.</summary>
 internal static unsafe partial class LinuxStatx
 {
     public const int AtFdCwd = -100;
