@@ -62,6 +62,43 @@ public sealed class EmbeddedBlobGroupTests
     }
 
     [TestMethod]
+    public async Task Unnamed_files_held_stay_within_their_bound_however_many_flushes_run()
+    {
+        using var dir = new TempDirectory();
+        using var store = CastoreStore.Open(dir.Path);
+        var blobs = (EmbeddedBlobService)store.Blobs;
+        // Blobs large enough that each flush's syncfs takes a while, so that flushes overlap.
+        var contents = Enumerable.Range(0, 2000).Select(i => BitConverter.GetBytes(i).Concat(new byte[64 * 1024]).ToArray()).ToArray();
+        const int held = 6;
+        int most = 0;
+        using var done = new CancellationTokenSource();
+        var watch = Task.Run(() =>
+        {
+            // An unnamed file shows in /proc/self/fd as a link to "/…/#inode (deleted)" in its folder.
+            var blobsFolder = dir.Combine("blobs");
+            while (!done.IsCancellationRequested)
+            {
+                int now = Directory.EnumerateFileSystemEntries("/proc/self/fd").Count(fd =>
+                    new FileInfo(fd).LinkTarget is { } target && target.StartsWith(blobsFolder, StringComparison.Ordinal) && target.EndsWith("(deleted)", StringComparison.Ordinal));
+                most = Math.Max(most, now);
+            }
+        });
+        await using (var group = new EmbeddedBlobGroup(blobs, flushFiles: 4, heldFiles: held))
+        {
+            await Parallel.ForEachAsync(contents, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (data, ct) => await group.AddAsync(Blake3Hasher.Hash(data), data, ct));
+            await group.CommitAsync();
+        }
+
+        await done.CancelAsync();
+        await watch;
+        Assert.IsTrue(most is > 0 and <= held, $"{most} unnamed files were open at once, of {held} allowed");
+        foreach (var data in contents)
+        {
+            CollectionAssert.AreEqual(data, await blobs.ReadAllAsync(Blake3Hasher.Hash(data)));
+        }
+    }
+
+    [TestMethod]
     public async Task A_blob_added_twice_or_already_stored_is_written_once()
     {
         using var dir = new TempDirectory();

@@ -11,7 +11,7 @@ namespace CastoreFs.Core.Services.Blobs;
 /// instead of one per file, mostly while it is still being read, and a crash still never leaves a partial
 /// file under a digest: no file is named before its bytes are durable.
 /// </summary>
-internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFiles = EmbeddedBlobGroup.FlushFiles, bool unnamedFiles = true) : IBlobGroup
+internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFiles = EmbeddedBlobGroup.FlushFiles, bool unnamedFiles = true, int? heldFiles = null) : IBlobGroup
 {
     /// <summary>
     /// A flush is due after this many files or bytes: it bounds the unplaced files a crash leaves behind, while
@@ -30,6 +30,14 @@ internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFi
 
     /// <summary>Unnamed files are open until placed: at most half the process's descriptors wait at once.</summary>
     private static readonly int s_heldFilesLimit = (int)Math.Max(1, LinuxUnnamedFile.OpenFileLimit / 2);
+
+    /// <summary>
+    /// One for each unnamed file held, whichever flush will place it: flushes that overlap each hold up to
+    /// their bound. With the commit threads slowed (an experiment), an import of 100,000 files ran out of
+    /// descriptors (EMFILE) under a limit of 20,000.
+    /// </summary>
+    private readonly int _heldFiles = heldFiles ?? s_heldFilesLimit;
+    private readonly SemaphoreSlim _descriptors = new(heldFiles ?? s_heldFilesLimit);
 
     private readonly Lock _lock = new();
     private readonly EmbeddedBlobFolders _folders = new(service.Database.BlobsPath);
@@ -61,9 +69,26 @@ internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFi
 
         // A racy read: a thread that misses a refusal meets it again itself.
         bool unnamedRefused = Volatile.Read(ref _unnamedRefused);
+        bool permit = !unnamedRefused;
+        if (permit)
+        {
+            _descriptors.Wait(ct);
+        }
 
-        // A file already there is kept: readers (and the kernel) may hold it open.
-        var unplaced = UnplacedBlob.Write(_folders, digest, service.PathOf(digest), data.Span, ref unnamedRefused);
+        UnplacedBlob? unplaced = null;
+        try
+        {
+            // A file already there is kept: readers (and the kernel) may hold it open.
+            unplaced = UnplacedBlob.Write(_folders, digest, service.PathOf(digest), data.Span, ref unnamedRefused);
+        }
+        finally
+        {
+            if (permit && unplaced is not { HoldsDescriptor: true })
+            {
+                _descriptors.Release();
+            }
+        }
+
         if (unnamedRefused)
         {
             Volatile.Write(ref _unnamedRefused, true);
@@ -124,7 +149,7 @@ internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFi
         {
             _pending.Add(unplaced);
             _pendingBytes += size;
-            int bound = unplaced.HoldsDescriptor ? Math.Min(flushFiles, s_heldFilesLimit) : flushFiles;
+            int bound = unplaced.HoldsDescriptor ? Math.Min(flushFiles, _heldFiles) : flushFiles;
             bool batchWaits = _pending.Count >= Math.Min(BatchFiles, bound) || _pendingBytes >= BatchBytes;
             if ((batchWaits && _flushesRunning == 0) || _pending.Count >= bound || _pendingBytes >= FlushBytes)
             {
@@ -184,11 +209,22 @@ internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFi
 
         foreach (var blob in abandoned)
         {
-            blob.Dispose();
+            Let(blob);
         }
 
         _folders.Dispose();
+        _descriptors.Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Lets go of a blob, and of the descriptor it may hold.</summary>
+    private void Let(UnplacedBlob blob)
+    {
+        blob.Dispose();
+        if (blob.HoldsDescriptor)
+        {
+            _descriptors.Release();
+        }
     }
 
     private List<UnplacedBlob> TakePending()
@@ -220,7 +256,7 @@ internal sealed class EmbeddedBlobGroup(EmbeddedBlobService service, int flushFi
             // Placed, a blob's file stays; on a failure, what was not placed yet is not left behind.
             foreach (var blob in blobs)
             {
-                blob.Dispose();
+                Let(blob);
             }
         }
 
