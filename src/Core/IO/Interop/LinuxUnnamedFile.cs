@@ -35,9 +35,9 @@ internal static partial class LinuxUnnamedFile
     private static readonly bool s_procFds = OperatingSystem.IsLinux() && System.IO.Directory.Exists("/proc/self/fd");
 
     /// <summary>
-    /// Set once linkat(2) has refused AT_EMPTY_PATH (ENOENT) where the /proc link worked: the kernel lets
-    /// only callers with CAP_DAC_READ_SEARCH, or since 6.10 the credentials that opened the file, link a
-    /// descriptor itself. Each /proc link costs a walk of four names through procfs.
+    /// Set once linkat(2) has refused AT_EMPTY_PATH (ENOENT) where the /proc link worked. Older kernels let
+    /// only callers with CAP_DAC_READ_SEARCH link a descriptor itself; newer ones also the credentials that
+    /// opened it (6.18 did, for an unprivileged user). Each /proc link costs a walk of four names through procfs.
     /// </summary>
     private static bool s_emptyPathRefused;
 
