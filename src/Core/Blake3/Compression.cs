@@ -99,6 +99,12 @@ internal static unsafe class Compression
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CompressBlock(uint* cv, byte* block, uint blockLen, ulong counter, uint flags, uint* out16)
     {
+        if (RowCompression.IsSupported)
+        {
+            RowCompression.CompressBlock(cv, block, blockLen, counter, flags, out16);
+            return;
+        }
+
         uint* m = stackalloc uint[16];
         ScalarLanes.LoadBlockTransposed(&block, 0, 0, m);
         uint* v = stackalloc uint[16];
