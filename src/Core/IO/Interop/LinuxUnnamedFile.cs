@@ -48,11 +48,12 @@ internal static partial class LinuxUnnamedFile
     public static long OpenFileLimit { get; } = ReadOpenFileLimit();
 
     /// <summary>
-    /// A new unnamed file in <paramref name="folder"/> (open, at <paramref name="folderPath"/>), open for
-    /// writing; null where that is not offered (another platform, no /proc, or a filesystem without O_TMPFILE).
+    /// A new unnamed file in <paramref name="folder"/>, open for writing, to be named <paramref name="path"/>
+    /// (which errors name); null where that is not offered (another platform, no /proc, or a filesystem
+    /// without O_TMPFILE).
     /// </summary>
     /// <exception cref="IOException">The folder is gone, or another failure (EMFILE, ENOSPC, EACCES).</exception>
-    public static SafeFileHandle? TryCreate(SafeFileHandle folder, string folderPath)
+    public static SafeFileHandle? TryCreate(SafeFileHandle folder, string path)
     {
         if (!s_procFds || UnnamedFlags is not { } unnamed)
         {
@@ -84,7 +85,7 @@ internal static partial class LinuxUnnamedFile
         {
             // The kernel or the filesystem has no O_TMPFILE.
             IsFolder or NotSupported or Invalid => null,
-            _ => throw new IOException($"an unnamed file in {folderPath}: {Marshal.GetPInvokeErrorMessage(errno)}", errno),
+            _ => throw new IOException($"an unnamed file for {path}: {Marshal.GetPInvokeErrorMessage(errno)}", errno),
         };
     }
 

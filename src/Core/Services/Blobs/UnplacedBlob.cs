@@ -33,7 +33,7 @@ internal abstract class UnplacedBlob(string finalPath) : IDisposable
                 return null;
             }
 
-            if (LinuxUnnamedFile.TryCreate(folder, Path.GetDirectoryName(finalPath)!) is { } unnamed)
+            if (LinuxUnnamedFile.TryCreate(folder, finalPath) is { } unnamed)
             {
                 return Unnamed.Write(finalPath, folder, name, unnamed, data);
             }
